@@ -1,0 +1,3 @@
+from meadhall.cli import main
+
+main()

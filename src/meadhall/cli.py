@@ -1,0 +1,88 @@
+"""The ``meadhall`` command: serve, worker, database, users, invites, jobs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from meadhall.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    name="meadhall",
+    help="Meadhall: a self-hosted home for a tabletop gaming group.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_CONFIG = 2
+
+
+def settings_or_exit(**overrides: object) -> Settings:
+    """Load settings; on a bad one print what is wrong and exit with status 2."""
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ConfigError as exc:
+        err_console.print(f"[bold red]meadhall:[/] {exc}")
+        raise typer.Exit(EXIT_CONFIG) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        bool | None,
+        typer.Option("--workers/--no-workers", help="Run job workers inside the server."),
+    ] = None,
+) -> None:
+    """Start the server (and, by default, job workers) on the configured database."""
+    import uvicorn
+
+    from meadhall.app import create_app
+    from meadhall.platform.observability.logs import configure_logging
+
+    settings = settings_or_exit(host=host, port=port, workers_in_process=workers)
+    configure_logging(settings.log_level, settings.log_format)
+    console.print(f"[bold]Meadhall[/] starting — open [link]{settings.base_url}[/link]")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=True,
+        ws_ping_interval=settings.websocket_heartbeat_seconds,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "heads",
+) -> None:
+    """Apply database migrations up to REVISION (all by default)."""
+    from meadhall.platform.db.migrate import current, upgrade
+    from meadhall.platform.db.server import resolve_database_url
+
+    settings = settings_or_exit()
+    url = resolve_database_url(settings)
+    upgrade(url, revision)
+    console.print(f"database at revision [bold]{', '.join(current(url))}[/]")
+
+
+def main() -> None:
+    # Typer's rich tracebacks would print secrets from locals; keep them plain.
+    os.environ.setdefault("_TYPER_STANDARD_TRACEBACK", "1")
+    try:
+        app()
+    except ConfigError as exc:
+        err_console.print(f"[bold red]meadhall:[/] {exc}")
+        sys.exit(EXIT_CONFIG)

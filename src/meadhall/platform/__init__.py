@@ -1,0 +1,1 @@
+"""Shared machinery every wing stands on: database, accounts, jobs, events, errors."""

@@ -1,0 +1,1 @@
+"""Accounts: users, onboarding, invites, sessions and tokens, API keys, password reset."""

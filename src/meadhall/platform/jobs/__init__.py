@@ -1,0 +1,1 @@
+"""Durable background jobs: a ``jobs`` table people can see, delivered by Procrastinate."""

@@ -1,0 +1,1 @@
+"""Job tables (the jobs work fills this in)."""

@@ -1,0 +1,1 @@
+"""The browser UI: server-rendered page shells plus static scripts and styles."""
