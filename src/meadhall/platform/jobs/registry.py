@@ -24,6 +24,8 @@ class JobKind:
     # Seconds before retry n is base * 2**(n-1), capped.
     backoff_seconds: float
     backoff_cap_seconds: float
+    # A cron expression: the kind is also queued on this schedule (deduplicated by kind).
+    cron: str | None
 
 
 KINDS: dict[str, JobKind] = {}
@@ -37,6 +39,7 @@ def job_kind(
     max_attempts: int = 5,
     backoff_seconds: float = 5.0,
     backoff_cap_seconds: float = 3600.0,
+    cron: str | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` as the code behind jobs of kind ``name``.
 
@@ -54,6 +57,7 @@ def job_kind(
             max_attempts=max_attempts,
             backoff_seconds=backoff_seconds,
             backoff_cap_seconds=backoff_cap_seconds,
+            cron=cron,
         )
         return handler
 
