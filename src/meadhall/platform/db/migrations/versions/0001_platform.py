@@ -22,9 +22,7 @@ OPTIONAL_EXTENSIONS = ("pg_trgm", "vector", "unaccent", "btree_gist")
 
 def upgrade() -> None:
     conn = op.get_bind()
-    available = set(
-        conn.exec_driver_sql("SELECT name FROM pg_available_extensions").scalars()
-    )
+    available = set(conn.exec_driver_sql("SELECT name FROM pg_available_extensions").scalars())
     for ext in OPTIONAL_EXTENSIONS:
         if ext in available:
             # Extensions may need superuser; without it we run with the fallbacks.
@@ -52,8 +50,12 @@ def upgrade() -> None:
         sa.Column("token_version", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("deletion_requested_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_users"),
     )
     op.create_index("uq_users_email_lower", "users", [sa.text("lower(email)")], unique=True)
