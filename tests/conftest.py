@@ -239,13 +239,14 @@ def spawn_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
         log = tmp_path / f"server-{port}.log"
         environment = meadhall_env(database_url, data_dir or tmp_path / "data", **env)
         environment.update({"MEADHALL_PORT": str(port), "MEADHALL_HOST": "127.0.0.1"})
-        handle = log.open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "meadhall", "serve"],
-            env=environment,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
+        # The child keeps its own copy of the descriptor; ours is closed at once.
+        with log.open("wb") as handle:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "meadhall", "serve"],
+                env=environment,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
         server = ServerProcess(process=process, url=f"http://127.0.0.1:{port}", log=log)
         started.append(server)
         deadline = time.monotonic() + 60

@@ -40,7 +40,9 @@ class Principal:
         return scope in self.scopes
 
 
-async def authenticate_access_token(runtime: Runtime, token: str, *, via: Literal["token", "cookie"]) -> Principal:
+async def authenticate_access_token(
+    runtime: Runtime, token: str, *, via: Literal["token", "cookie"]
+) -> Principal:
     """The principal behind a JWT access token; :class:`NotAuthenticated` otherwise."""
     claims = decode_access_token(token, key=runtime.settings.signing_key())
     if claims is None:

@@ -37,7 +37,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_invites"),
         sa.UniqueConstraint("code_hash", name="uq_invites_code_hash"),
         sa.ForeignKeyConstraint(
-            ["created_by_id"], ["users.id"], name="fk_invites_created_by_id_users",
+            ["created_by_id"],
+            ["users.id"],
+            name="fk_invites_created_by_id_users",
             ondelete="SET NULL",
         ),
         sa.CheckConstraint("uses >= 0 AND uses <= max_uses", name="ck_invites_uses_within_max"),
@@ -74,7 +76,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_password_reset_tokens"),
         sa.UniqueConstraint("token_hash", name="uq_password_reset_tokens_token_hash"),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_password_reset_tokens_user_id_users",
+            ["user_id"],
+            ["users.id"],
+            name="fk_password_reset_tokens_user_id_users",
             ondelete="CASCADE",
         ),
     )
