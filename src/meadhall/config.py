@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     # Unset: events and rate limits stay inside one process.
     redis_url: str | None = None
+    # Namespace of this install's Redis keys; unset: derived from the database name.
+    redis_key_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9:_.\-]{1,100}$")] | None = None
 
     smtp_host: str | None = None
     smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
@@ -89,8 +91,10 @@ class Settings(BaseSettings):
     # A worker silent for this long is declared dead and its running jobs are retried.
     worker_stalled_seconds: Annotated[int, Field(ge=2, le=3600)] = 30
     worker_heartbeat_seconds: Annotated[float, Field(gt=0, le=600)] = 5.0
+    # Extra modules that register job kinds (besides meadhall.platform.jobs.kinds).
+    job_modules: list[str] | None = None
 
-    # How many events each topic keeps for clients that reconnect with their last event id.
+    # How many recent events (all topics together) are kept for clients that reconnect.
     event_buffer_size: Annotated[int, Field(ge=10, le=100_000)] = 1000
     websocket_heartbeat_seconds: Annotated[float, Field(gt=0, le=300)] = 25.0
 
@@ -139,7 +143,7 @@ class Settings(BaseSettings):
             raise ValueError(f"is not a rate limit such as '10/minute': {exc}") from None
         return value
 
-    @field_validator("worker_queues", mode="before")
+    @field_validator("worker_queues", "job_modules", mode="before")
     @classmethod
     def _split_queues(cls, value: object) -> object:
         if isinstance(value, str):

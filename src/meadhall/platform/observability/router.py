@@ -73,7 +73,7 @@ async def health(runtime: RuntimeDep) -> JSONResponse:
         redis = DependencyStatus(status="disabled")
     else:
         try:
-            await asyncio.wait_for(runtime.bus.ping(), CHECK_TIMEOUT_SECONDS)  # type: ignore[attr-defined]
+            await asyncio.wait_for(runtime.bus.ping(), CHECK_TIMEOUT_SECONDS)
             redis = DependencyStatus(status="ok")
         except Exception as exc:
             redis = DependencyStatus(status="error", detail=type(exc).__name__)
