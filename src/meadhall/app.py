@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from meadhall import __version__
 from meadhall.config import Settings, load_settings
 from meadhall.platform.accounts.router import router as accounts_router
+from meadhall.platform.accounts.service import close_accounts
 from meadhall.platform.db import Database
 from meadhall.platform.db.migrate import upgrade
 from meadhall.platform.db.server import resolve_database_url
@@ -25,6 +26,7 @@ from meadhall.platform.jobs.router import router as jobs_router
 from meadhall.platform.observability.logs import configure_logging
 from meadhall.platform.observability.router import router as observability_router
 from meadhall.platform.runtime import Runtime
+from meadhall.web.errors import install_page_errors
 from meadhall.web.router import router as web_router
 from meadhall.web.static import mount_static
 
@@ -51,6 +53,7 @@ async def runtime_lifespan(settings: Settings) -> AsyncIterator[Runtime]:
     try:
         yield runtime
     finally:
+        await close_accounts(runtime)
         await bus.stop()
         await db.dispose()
 
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_handlers(app)
+    install_page_errors(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
     app.add_middleware(RequestContextMiddleware)
 

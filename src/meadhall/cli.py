@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 
 from meadhall.config import ConfigError, Settings, load_settings
+from meadhall.platform.accounts.cli import invite_app, user_app
+from meadhall.platform.jobs.cli import jobs_app, worker
 
 app = typer.Typer(
     name="meadhall",
@@ -20,6 +22,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(user_app, name="user")
+app.add_typer(invite_app, name="invite")
+app.command()(worker)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -34,6 +40,16 @@ def settings_or_exit(**overrides: object) -> Settings:
     except ConfigError as exc:
         err_console.print(f"[bold red]meadhall:[/] {exc}")
         raise typer.Exit(EXIT_CONFIG) from None
+
+
+def check_database(settings: Settings) -> None:
+    """Fail fast, with a clear message, when the database cannot be reached."""
+    import psycopg
+
+    from meadhall.platform.db.server import resolve_database_url
+
+    with psycopg.connect(resolve_database_url(settings), connect_timeout=10):
+        pass
 
 
 @app.command()
@@ -53,6 +69,7 @@ def serve(
 
     settings = settings_or_exit(host=host, port=port, workers_in_process=workers)
     configure_logging(settings.log_level, settings.log_format)
+    check_database(settings)
     console.print(f"[bold]Meadhall[/] starting — open [link]{settings.base_url}[/link]")
     uvicorn.run(
         create_app(settings),
@@ -78,6 +95,16 @@ def db_upgrade(
     console.print(f"database at revision [bold]{', '.join(current(url))}[/]")
 
 
+EXIT_UNAVAILABLE = 3
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(exc, OperationalError | psycopg.OperationalError)
+
+
 def main() -> None:
     # Typer's rich tracebacks would print secrets from locals; keep them plain.
     os.environ.setdefault("_TYPER_STANDARD_TRACEBACK", "1")
@@ -86,3 +113,9 @@ def main() -> None:
     except ConfigError as exc:
         err_console.print(f"[bold red]meadhall:[/] {exc}")
         sys.exit(EXIT_CONFIG)
+    except Exception as exc:
+        if not _is_connection_error(exc):
+            raise
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        err_console.print(f"[bold red]meadhall:[/] cannot reach the database: {reason}")
+        sys.exit(EXIT_UNAVAILABLE)

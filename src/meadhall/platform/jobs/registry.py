@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import croniter  # type: ignore[import-untyped]
 
 if TYPE_CHECKING:
     from meadhall.platform.jobs.context import JobContext
@@ -12,6 +15,8 @@ if TYPE_CHECKING:
 Handler = Callable[["JobContext", dict[str, Any]], Awaitable[None]]
 
 DEFAULT_QUEUE = "default"
+# Kind and queue names: lowercase words joined by dots, dashes or underscores.
+_NAME = re.compile(r"[a-z][a-z0-9_.-]{0,99}")
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,15 @@ def job_kind(
     Handlers must be idempotent: a job whose worker died is run again from the start.
     """
 
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"job kind {name!r} must look like 'domain.action'")
+    if not _NAME.fullmatch(queue):
+        raise ValueError(f"queue {queue!r} of job kind {name!r} is not a valid queue name")
+    if max_attempts < 1:
+        raise ValueError(f"job kind {name!r}: max_attempts must be at least 1")
+    if cron is not None and not croniter.croniter.is_valid(cron):
+        raise ValueError(f"job kind {name!r}: {cron!r} is not a cron expression")
+
     def register(handler: Handler) -> Handler:
         if name in KINDS and KINDS[name].handler is not handler:
             raise ValueError(f"job kind {name!r} is registered twice")
@@ -65,4 +79,17 @@ def job_kind(
 
 
 def get_kind(name: str) -> JobKind | None:
+    """The registered kind called ``name``, if any."""
     return KINDS.get(name)
+
+
+def periodic_kinds() -> list[JobKind]:
+    """Kinds that are also queued on a cron schedule."""
+    return [kind for kind in KINDS.values() if kind.cron is not None]
+
+
+def backoff_delay(kind: JobKind, attempt: int) -> float:
+    """Seconds to wait before retrying after failed attempt number ``attempt`` (1-based)."""
+    exponent = max(attempt - 1, 0)
+    # Capped before exponentiating too far: 2**64 seconds helps nobody.
+    return float(min(kind.backoff_seconds * 2 ** min(exponent, 32), kind.backoff_cap_seconds))
