@@ -143,7 +143,14 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A fresh client (own cookie jar) talking to the shared app in-process."""
+    """A fresh client (own cookie jar) talking to the shared app in-process.
+
+    Rate limits start from zero too: tests share one app and must not inherit each other's
+    login attempts.
+    """
+    from meadhall.platform.ratelimit import reset_rate_limits
+
+    await reset_rate_limits(app.state.runtime)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c

@@ -37,9 +37,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the run; each test opens its own contexts."""
+    """One headless Chromium for the browser tests; each test opens its own contexts.
+
+    Package scope, not session: Playwright's sync API keeps an event loop running in this
+    thread while it is open, which the asynchronous tests elsewhere cannot share.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,4 +1,4 @@
-"""Fixtures of the accounts tests: rate limits start from zero in every test."""
+"""Fixtures of the accounts tests."""
 
 from __future__ import annotations
 
@@ -7,18 +7,6 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 from fastapi import FastAPI
-
-from meadhall.platform.ratelimit import reset_rate_limits
-from meadhall.platform.runtime import Runtime
-
-
-@pytest.fixture(autouse=True)
-async def _fresh_rate_limits(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    """Tests share one app, so they must not inherit each other's login attempts."""
-    if "client" in request.fixturenames or "runtime" in request.fixturenames:
-        runtime: Runtime = request.getfixturevalue("runtime")
-        await reset_rate_limits(runtime)
-    yield
 
 
 @pytest.fixture
