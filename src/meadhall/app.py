@@ -18,7 +18,7 @@ from meadhall.platform.db import Database
 from meadhall.platform.db.migrate import upgrade
 from meadhall.platform.db.server import resolve_database_url
 from meadhall.platform.errors import install_handlers
-from meadhall.platform.events.bus import create_bus
+from meadhall.platform.events.bus import SESSION_BUS_KEY, create_bus
 from meadhall.platform.events.router import router as events_router
 from meadhall.platform.http import BodyLimitMiddleware, RequestContextMiddleware
 from meadhall.platform.jobs.lifespan import jobs_lifespan
@@ -49,6 +49,7 @@ async def runtime_lifespan(settings: Settings) -> AsyncIterator[Runtime]:
     db = await open_database(settings)
     bus = create_bus(settings)
     await bus.start()
+    db.share_with_sessions(**{SESSION_BUS_KEY: bus})
     runtime = Runtime(settings=settings, db=db, bus=bus)
     try:
         yield runtime

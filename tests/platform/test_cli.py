@@ -36,7 +36,9 @@ def test_db_upgrade_creates_schema(database_factory: Callable[[], str], tmp_path
     assert result.returncode == 0, result.stderr
     assert "database at revision" in result.stdout
     with psycopg.connect(url) as conn:
-        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")}
+        tables = {
+            r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")
+        }
     assert {"users", "jobs", "procrastinate_jobs", "alembic_version"} <= tables
     # Running it again is a no-op, not an error.
     again = _meadhall("db", "upgrade", env=meadhall_env(url, tmp_path))

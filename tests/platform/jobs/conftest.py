@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from meadhall.platform.events.bus import EventBus
+from meadhall.platform.events.bus import SESSION_BUS_KEY, EventBus
 from meadhall.platform.jobs.models import Job, JobAttempt
-from meadhall.platform.jobs.service import attach_bus, enqueue
+from meadhall.platform.jobs.service import enqueue
 from meadhall.platform.jobs.worker import running_worker
 from meadhall.platform.runtime import Runtime
 from tests.platform.jobs import kinds
@@ -56,10 +56,10 @@ def recording_bus(runtime: Runtime) -> Any:
     original = runtime.bus
     recorder = RecordingBus(original)
     runtime.bus = recorder  # type: ignore[assignment]
-    attach_bus(runtime.db.engine.sync_engine, recorder)  # type: ignore[arg-type]
+    runtime.db.share_with_sessions(**{SESSION_BUS_KEY: recorder})
     yield recorder
     runtime.bus = original
-    attach_bus(runtime.db.engine.sync_engine, original)
+    runtime.db.share_with_sessions(**{SESSION_BUS_KEY: original})
 
 
 @pytest.fixture(autouse=True)

@@ -268,3 +268,13 @@ async def test_openapi_documents_the_job_routes(client: httpx.AsyncClient) -> No
         for op in item.values()
     }
     assert operations == {"list_jobs", "get_job", "cancel_job", "retry_job"}
+
+
+async def test_health_sees_a_live_worker(client: httpx.AsyncClient, worker: WorkerFactory) -> None:
+    before = (await client.get("/health")).json()
+    assert before["job_workers"]["status"] == "error"
+    assert before["status"] == "degraded"
+    async with worker():
+        health = (await client.get("/health")).json()
+    assert health["job_workers"]["status"] == "ok"
+    assert health["status"] == "ok"

@@ -67,6 +67,13 @@ class Database:
         )
         return self.features
 
+    def share_with_sessions(self, **values: object) -> None:
+        """Put process-wide values (such as the event bus) into every new session's ``info``.
+
+        Code that only receives a session finds them there, without a global registry.
+        """
+        self.sessionmaker.configure(info=dict(values))
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))

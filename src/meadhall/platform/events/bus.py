@@ -500,6 +500,15 @@ def create_bus(settings: Settings) -> EventBus:
     return InProcessBus(buffer_size=settings.event_buffer_size)
 
 
+SESSION_BUS_KEY = "event_bus"
+
+
+def session_bus(session: AsyncSession) -> EventBus | None:
+    """The bus of the runtime that opened ``session`` (see ``Database.share_with_sessions``)."""
+    bus: EventBus | None = session.info.get(SESSION_BUS_KEY)
+    return bus
+
+
 def publish_after_commit(
     session: AsyncSession, bus: EventBus, topic: str, type: str, data: dict[str, Any]
 ) -> None:

@@ -166,7 +166,6 @@ async def _retry(settings: Settings, job_id: uuid.UUID) -> str:
 
     import_kinds(settings.job_modules or ())
     async with runtime_lifespan(settings) as runtime, runtime.db.transaction() as session:
-        service.attach_bus(runtime.db.engine.sync_engine, runtime.bus)
         job = await service.retry_job(
             session, job_id=job_id, user_id=None, is_admin=True, bus=runtime.bus
         )

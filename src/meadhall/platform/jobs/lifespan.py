@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from meadhall.platform.jobs.service import attach_bus
 from meadhall.platform.jobs.worker import import_kinds, running_worker
 from meadhall.platform.runtime import Runtime
 
@@ -17,7 +16,6 @@ logger = logging.getLogger("meadhall.jobs")
 async def jobs_lifespan(runtime: Runtime) -> AsyncIterator[None]:
     """Know every job kind; run a worker inside the server when ``workers_in_process``."""
     import_kinds(runtime.settings.job_modules or ())
-    attach_bus(runtime.db.engine.sync_engine, runtime.bus)
     if not runtime.settings.workers_in_process:
         yield
         return

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meadhall.platform.db.base import new_id
 from meadhall.platform.errors import NotAllowed
-from meadhall.platform.events.bus import EventBus, publish_after_commit
+from meadhall.platform.events.bus import EventBus, publish_after_commit, session_bus
 from meadhall.platform.jobs import repository
 from meadhall.platform.jobs.errors import JobNotFound, JobStateConflict, UnknownJobKind
 from meadhall.platform.jobs.models import Job, JobAttempt, JobStatus
@@ -31,23 +29,6 @@ logger = logging.getLogger("meadhall.jobs")
 JOB_UPDATED = "job.updated"
 ALL_JOBS_TOPIC = "jobs"
 MAX_DEDUP_KEY = 200
-
-# Enqueue only gets a session; the bus to announce on belongs to the runtime whose database
-# that session uses. Each process registers its runtime when it starts.
-_BUSES: weakref.WeakKeyDictionary[Engine, EventBus] = weakref.WeakKeyDictionary()
-
-
-def attach_bus(engine: Engine, bus: EventBus) -> None:
-    """Announce job changes made through sessions of ``engine`` on ``bus``."""
-    _BUSES[engine] = bus
-
-
-def _bus_of(session: AsyncSession) -> EventBus | None:
-    bind = session.get_bind()
-    bus = _BUSES.get(bind if isinstance(bind, Engine) else bind.engine)
-    if bus is None:
-        logger.debug("no event bus attached to this database; job events are not published")
-    return bus
 
 
 def owner_topic(owner_id: uuid.UUID) -> str:
@@ -118,7 +99,7 @@ async def enqueue(
                 session, job_id=job.id, queue=queue, priority=priority
             )
             await session.flush()
-            publish_job(session, _bus_of(session), job)
+            publish_job(session, session_bus(session), job)
             return job
         assert dedup_key is not None
         existing = await repository.pending_job_with_dedup_key(session, dedup_key)
@@ -200,7 +181,7 @@ async def cancel_job(
     else:
         raise JobStateConflict(f"the job has already {job.status} and cannot be cancelled")
     await session.flush()
-    publish_job(session, bus or _bus_of(session), job)
+    publish_job(session, bus or session_bus(session), job)
     return job
 
 
@@ -242,5 +223,5 @@ async def retry_job(
         session, job_id=job.id, queue=job.queue, priority=job.priority
     )
     await session.flush()
-    publish_job(session, bus or _bus_of(session), job)
+    publish_job(session, bus or session_bus(session), job)
     return job

@@ -22,7 +22,7 @@ from procrastinate.worker import Worker
 from meadhall.platform.jobs import repository
 from meadhall.platform.jobs.registry import KINDS, periodic_kinds
 from meadhall.platform.jobs.runner import run_delivery
-from meadhall.platform.jobs.service import attach_bus, enqueue
+from meadhall.platform.jobs.service import enqueue
 from meadhall.platform.jobs.tasks import PROCRASTINATE_APP, has_stalled_work, sweep_stalled
 
 if TYPE_CHECKING:
@@ -103,7 +103,6 @@ async def _prepared_worker(
     settings = runtime.settings
     concurrency = concurrency or settings.worker_concurrency
     queues = list(queues) if queues else settings.worker_queues
-    attach_bus(runtime.db.engine.sync_engine, runtime.bus)
     app = build_app(runtime, pool_size=concurrency + 3)
     await app.open_async()
     runtime.extras[PROCRASTINATE_APP] = app
