@@ -16,7 +16,7 @@ from meadhall.platform.accounts.router import router as accounts_router
 from meadhall.platform.accounts.service import close_accounts
 from meadhall.platform.db import Database
 from meadhall.platform.db.migrate import upgrade
-from meadhall.platform.db.server import resolve_database_url
+from meadhall.platform.db.server import release_embedded, resolve_database_url
 from meadhall.platform.errors import install_handlers
 from meadhall.platform.events.bus import SESSION_BUS_KEY, create_bus
 from meadhall.platform.events.router import router as events_router
@@ -57,6 +57,8 @@ async def runtime_lifespan(settings: Settings) -> AsyncIterator[Runtime]:
         await close_accounts(runtime)
         await bus.stop()
         await db.dispose()
+        if settings.database_url is None:
+            await asyncio.to_thread(release_embedded, settings.resolved_data_dir)
 
 
 def _operation_id(route: APIRoute) -> str:

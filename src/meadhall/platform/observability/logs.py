@@ -8,6 +8,14 @@ import sys
 import structlog
 
 
+def _drop_color_message(
+    logger: object, method: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    # uvicorn attaches an ANSI-coloured copy of each message; the renderer colours its own.
+    event.pop("color_message", None)
+    return event
+
+
 def configure_logging(level: str = "info", fmt: str = "console") -> None:
     """Route stdlib logging and structlog through one renderer on stderr."""
     renderer: structlog.types.Processor
@@ -21,6 +29,7 @@ def configure_logging(level: str = "info", fmt: str = "console") -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(),
+        _drop_color_message,
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
