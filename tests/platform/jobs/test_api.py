@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -275,6 +276,11 @@ async def test_health_sees_a_live_worker(client: httpx.AsyncClient, worker: Work
     assert before["job_workers"]["status"] == "error"
     assert before["status"] == "degraded"
     async with worker():
-        health = (await client.get("/health")).json()
+        # The worker registers itself as it starts running, just after the context opens.
+        for _ in range(100):
+            health = (await client.get("/health")).json()
+            if health["job_workers"]["status"] == "ok":
+                break
+            await asyncio.sleep(0.05)
     assert health["job_workers"]["status"] == "ok"
     assert health["status"] == "ok"
