@@ -236,36 +236,43 @@ def meadhall_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, s
     return env
 
 
+def start_server(database_url: str, data_dir: Path, log_dir: Path, **env: str) -> ServerProcess:
+    """``python -m meadhall serve`` on a free port; returns once /health answers."""
+    port = free_port()
+    log = log_dir / f"server-{port}.log"
+    environment = meadhall_env(database_url, data_dir, **env)
+    environment.update({"MEADHALL_PORT": str(port), "MEADHALL_HOST": "127.0.0.1"})
+    # The child keeps its own copy of the descriptor; ours is closed at once.
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "meadhall", "serve"],
+            env=environment,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    server = ServerProcess(process=process, url=f"http://127.0.0.1:{port}", log=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{server.output()}")
+        try:
+            httpx.get(f"{server.url}/health", timeout=1)
+            return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"server did not start:\n{server.output()}")
+
+
 @pytest.fixture
 def spawn_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
-    """Start ``meadhall serve`` as a real process; waits until /health answers."""
+    """Start ``meadhall serve`` processes for a test; stops them all afterwards."""
     started: list[ServerProcess] = []
 
     def spawn(database_url: str, data_dir: Path | None = None, **env: str) -> ServerProcess:
-        port = free_port()
-        log = tmp_path / f"server-{port}.log"
-        environment = meadhall_env(database_url, data_dir or tmp_path / "data", **env)
-        environment.update({"MEADHALL_PORT": str(port), "MEADHALL_HOST": "127.0.0.1"})
-        # The child keeps its own copy of the descriptor; ours is closed at once.
-        with log.open("wb") as handle:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "meadhall", "serve"],
-                env=environment,
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-            )
-        server = ServerProcess(process=process, url=f"http://127.0.0.1:{port}", log=log)
+        server = start_server(database_url, data_dir or tmp_path / "data", tmp_path, **env)
         started.append(server)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{server.output()}")
-            try:
-                httpx.get(f"{server.url}/health", timeout=1)
-                return server
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError(f"server did not start:\n{server.output()}")
+        return server
 
     yield spawn
     for server in started:

@@ -6,17 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import httpx
 import jwt
 import psycopg
 import pytest
@@ -29,7 +24,7 @@ from meadhall.platform.accounts.security import (
     create_access_token,
     hash_password,
 )
-from tests.conftest import TEST_SECRET, ServerProcess, free_port, meadhall_env
+from tests.conftest import TEST_SECRET, ServerProcess, start_server
 
 # One hash for every test user: Argon2 is slow on purpose.
 _PASSWORD = "correct horse battery"
@@ -154,33 +149,6 @@ async def connect() -> AsyncIterator[Callable[..., Awaitable[Gateway]]]:
     yield open_
     for connection in opened:
         await connection.close()
-
-
-def start_server(database_url: str, data_dir: Path, log_dir: Path, **env: str) -> ServerProcess:
-    """``python -m meadhall serve`` on a free port; returns once /health answers."""
-    port = free_port()
-    log = log_dir / f"server-{port}.log"
-    environment = meadhall_env(database_url, data_dir, **env)
-    environment.update({"MEADHALL_PORT": str(port), "MEADHALL_HOST": "127.0.0.1"})
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "meadhall", "serve"],
-            env=environment,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    server = ServerProcess(process=process, url=f"http://127.0.0.1:{port}", log=log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{server.output()}")
-        try:
-            httpx.get(f"{server.url}/health", timeout=1)
-            return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"server did not start:\n{server.output()}")
 
 
 # Small enough that tests can push the oldest events out; a quick heartbeat.
