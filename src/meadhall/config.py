@@ -7,11 +7,13 @@ folder when it is not given.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AnyHttpUrl,
@@ -192,6 +194,25 @@ class Settings(BaseSettings):
         if self.cookie_secure is not None:
             return self.cookie_secure
         return self.base_url.startswith("https://")
+
+    @cached_property
+    def redis_namespace(self) -> str:
+        """The prefix of this install's Redis keys, so two installs can share one Redis.
+
+        ``redis_key_prefix`` when set; otherwise derived from the database (name plus a digest
+        of host, port and name), or from the data folder when the database is the embedded one.
+        """
+        if self.redis_key_prefix:
+            return self.redis_key_prefix
+        if self.database_url:
+            parts = urlsplit(self.database_url)
+            name = parts.path.lstrip("/") or "postgres"
+            identity = f"{parts.hostname}:{parts.port}/{name}"
+        else:
+            name = "embedded"
+            identity = str(self.resolved_data_dir)
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:8]
+        return f"meadhall:{name}:{digest}:"
 
     @property
     def smtp_enabled(self) -> bool:

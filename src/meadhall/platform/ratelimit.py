@@ -22,7 +22,6 @@ from meadhall.platform.runtime import Runtime
 LimitName = Literal["login", "register", "refresh", "password_reset"]
 
 _EXTRAS_KEY = "ratelimit"
-REDIS_KEY_PREFIX = "meadhall:ratelimit"
 
 
 @dataclass
@@ -70,7 +69,7 @@ def build_rate_limits(settings: Settings) -> RateLimits:
         storage = RedisStorage(
             "async+" + settings.redis_url,
             implementation="redispy",
-            key_prefix=REDIS_KEY_PREFIX,
+            key_prefix=f"{settings.redis_namespace}ratelimit",
         )
     else:
         storage = MemoryStorage()

@@ -12,7 +12,7 @@ import redis.asyncio as redis
 from asgi_lifespan import LifespanManager
 
 from meadhall.app import create_app
-from meadhall.platform.ratelimit import REDIS_KEY_PREFIX, reset_rate_limits
+from meadhall.platform.ratelimit import reset_rate_limits
 from meadhall.platform.runtime import Runtime
 from tests.conftest import REDIS_URL, make_settings
 from tests.platform.accounts.support import PASSWORD, assert_error, onboard
@@ -105,7 +105,7 @@ async def test_limits_are_shared_through_redis(database_url: str, tmp_path: Path
             assert_error(await second.post("/api/auth/login", json=body), 429)
             client = redis.Redis.from_url(REDIS_URL)
             try:
-                keys = await client.keys(f"{REDIS_KEY_PREFIX}:*{email}*")
+                keys = await client.keys(f"{rt.settings.redis_namespace}ratelimit:*{email}*")
                 assert keys
             finally:
                 await client.aclose()

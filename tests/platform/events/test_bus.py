@@ -18,7 +18,6 @@ from meadhall.platform.events.bus import (
     Resync,
     Subscription,
     parse_event_id,
-    redis_key_prefix,
 )
 from meadhall.platform.observability.metrics import EVENTS_PUBLISHED
 from tests.conftest import REDIS_URL, make_settings
@@ -162,7 +161,7 @@ async def test_redis_bus_fans_out_between_instances(redis_prefix: str) -> None:
 def test_redis_prefix_is_derived_from_the_database(tmp_path: Any) -> None:
     a = make_settings("postgresql://u@db:5432/hall_one", tmp_path)
     b = make_settings("postgresql://u@db:5432/hall_two", tmp_path)
-    assert redis_key_prefix(a).startswith("meadhall:hall_one:")
-    assert redis_key_prefix(a) != redis_key_prefix(b)
+    assert a.redis_namespace.startswith("meadhall:hall_one:")
+    assert a.redis_namespace != b.redis_namespace
     c = make_settings("postgresql://u@db:5432/hall_one", tmp_path, redis_key_prefix="x:")
-    assert redis_key_prefix(c) == "x:"
+    assert c.redis_namespace == "x:"

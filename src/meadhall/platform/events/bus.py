@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import re
 import time
@@ -41,7 +40,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -291,25 +289,6 @@ class InProcessBus:
         return format_event_id((self._epoch, self._counter))
 
 
-def redis_key_prefix(settings: Settings) -> str:
-    """The namespace of this install's Redis keys, so two installs can share one Redis.
-
-    ``redis_key_prefix`` when set; otherwise derived from the database (name plus a digest of
-    host, port and name), or from the data folder when the database is the embedded one.
-    """
-    if settings.redis_key_prefix:
-        return settings.redis_key_prefix
-    if settings.database_url:
-        parts = urlsplit(settings.database_url)
-        name = parts.path.lstrip("/") or "postgres"
-        identity = f"{parts.hostname}:{parts.port}/{name}"
-    else:
-        name = "embedded"
-        identity = str(settings.resolved_data_dir)
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:8]
-    return f"meadhall:{name}:{digest}:"
-
-
 def _decode_entry(entry_id: bytes, fields: dict[bytes, bytes]) -> Event:
     return Event(
         id=entry_id.decode(),
@@ -494,7 +473,7 @@ def create_bus(settings: Settings) -> EventBus:
     if settings.redis_url:
         return RedisBus(
             settings.redis_url,
-            prefix=redis_key_prefix(settings),
+            prefix=settings.redis_namespace,
             buffer_size=settings.event_buffer_size,
         )
     return InProcessBus(buffer_size=settings.event_buffer_size)
