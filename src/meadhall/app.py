@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from meadhall import __version__
 from meadhall.config import Settings, load_settings
+from meadhall.library.router import router as library_router
 from meadhall.platform.accounts.router import router as accounts_router
 from meadhall.platform.accounts.service import close_accounts
 from meadhall.platform.db import Database
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router, prefix="/api")
     app.include_router(jobs_router, prefix="/api")
     app.include_router(events_router, prefix="/api")
+    app.include_router(library_router, prefix="/api")
     app.include_router(web_router)
     mount_static(app)
     return app

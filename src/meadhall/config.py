@@ -100,6 +100,23 @@ class Settings(BaseSettings):
     event_buffer_size: Annotated[int, Field(ge=10, le=100_000)] = 1000
     websocket_heartbeat_seconds: Annotated[float, Field(gt=0, le=300)] = 25.0
 
+    # Library: how many bytes each user may store (unset: no limit; per-user overrides exist).
+    library_quota_bytes: Annotated[int, Field(ge=0)] | None = None
+    # Where uploads are filed inside the library folder; see library/storage.py.
+    library_path_template: str = "{user}/{year}/{month}/{name}"
+    # The zone of capture times that carry none (no EXIF offset, no GPS).
+    default_timezone: str = "UTC"
+    upload_max_bytes: Annotated[int, Field(ge=1024)] = 512 * 1024 * 1024
+    upload_chunk_max_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024 * 1024)] = 16 * 1024 * 1024
+    upload_expiry_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
+    # Decoding refuses images with more pixels than this (decompression bombs).
+    max_image_pixels: Annotated[int, Field(ge=1_000_000)] = 250_000_000
+    url_import_max_bytes: Annotated[int, Field(ge=1024)] = 100 * 1024 * 1024
+    url_import_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
+    trash_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    # A file in a watched folder is read once it has not changed for this long.
+    folder_stability_seconds: Annotated[float, Field(ge=0, le=3600)] = 5.0
+
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
 
@@ -213,6 +230,21 @@ class Settings(BaseSettings):
             identity = str(self.resolved_data_dir)
         digest = hashlib.sha256(identity.encode()).hexdigest()[:8]
         return f"meadhall:{name}:{digest}:"
+
+    @cached_property
+    def library_dir(self) -> Path:
+        """Managed originals (uploads); never modified once written."""
+        return self.resolved_data_dir / "library"
+
+    @cached_property
+    def cache_dir(self) -> Path:
+        """Derivatives (thumbnails, previews); can be deleted and rebuilt from originals."""
+        return self.resolved_data_dir / "cache"
+
+    @cached_property
+    def tmp_dir(self) -> Path:
+        """Uploads in progress and files being written; on the same disk as the library."""
+        return self.resolved_data_dir / "tmp"
 
     @property
     def smtp_enabled(self) -> bool:

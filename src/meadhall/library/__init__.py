@@ -1,0 +1,1 @@
+"""The Library: every picture the group owns — ingest, derivatives, metadata, tags, albums."""

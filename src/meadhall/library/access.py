@@ -1,0 +1,92 @@
+"""Who may see and change which assets and albums — the one place these rules live.
+
+- An owner sees and changes their own assets, trashed ones included.
+- An album's owner and members see the album's assets that are not in the trash.
+  Contributors may add assets they can see to the album and remove what they added;
+  viewers only look. Only the owner changes or deletes the album itself.
+- Everything else answers 404, exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meadhall.library.errors import AlbumNotFound, AssetNotFound, NotAlbumOwner, NotAssetOwner
+from meadhall.library.models import Album, AlbumAsset, AlbumMember, AlbumRole, Asset
+
+
+def album_visible(user_id: uuid.UUID) -> ColumnElement[bool]:
+    """SQL condition: ``Album`` is owned by or shared with ``user_id``."""
+    return or_(
+        Album.owner_id == user_id,
+        exists().where(AlbumMember.album_id == Album.id, AlbumMember.user_id == user_id),
+    )
+
+
+def asset_visible(user_id: uuid.UUID) -> ColumnElement[bool]:
+    """SQL condition: ``Asset`` is owned by ``user_id`` or in an album shared with them."""
+    shared = (
+        select(AlbumAsset.asset_id)
+        .join(Album, Album.id == AlbumAsset.album_id)
+        .where(AlbumAsset.asset_id == Asset.id, album_visible(user_id))
+        .exists()
+    )
+    return or_(Asset.owner_id == user_id, and_(Asset.trashed_at.is_(None), shared))
+
+
+async def viewable_asset(
+    session: AsyncSession, *, asset_id: uuid.UUID, user_id: uuid.UUID
+) -> Asset:
+    """The asset if ``user_id`` may see it; :class:`AssetNotFound` otherwise."""
+    asset = await session.scalar(select(Asset).where(Asset.id == asset_id, asset_visible(user_id)))
+    if asset is None:
+        raise AssetNotFound("no such asset")
+    return asset
+
+
+async def owned_asset(
+    session: AsyncSession, *, asset_id: uuid.UUID, user_id: uuid.UUID, for_update: bool = False
+) -> Asset:
+    """The asset if ``user_id`` owns it; 404 if they cannot see it, 403 if they only see it."""
+    query = select(Asset).where(Asset.id == asset_id, asset_visible(user_id))
+    if for_update:
+        query = query.with_for_update(of=Asset)
+    asset = await session.scalar(query)
+    if asset is None:
+        raise AssetNotFound("no such asset")
+    if asset.owner_id != user_id:
+        raise NotAssetOwner("only the owner may change this asset")
+    return asset
+
+
+async def album_role(
+    session: AsyncSession, *, album_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[Album, AlbumRole]:
+    """The album and the caller's role in it; :class:`AlbumNotFound` when they have none."""
+    album = await session.get(Album, album_id)
+    if album is None:
+        raise AlbumNotFound("no such album")
+    if album.owner_id == user_id:
+        return album, AlbumRole.OWNER
+    role = await session.scalar(
+        select(AlbumMember.role).where(
+            AlbumMember.album_id == album_id, AlbumMember.user_id == user_id
+        )
+    )
+    if role is None:
+        raise AlbumNotFound("no such album")
+    return album, AlbumRole(role)
+
+
+async def require_album_role(
+    session: AsyncSession, *, album_id: uuid.UUID, user_id: uuid.UUID, at_least: AlbumRole
+) -> tuple[Album, AlbumRole]:
+    """Like :func:`album_role`, but 403 when the caller's role is below ``at_least``."""
+    album, role = await album_role(session, album_id=album_id, user_id=user_id)
+    order = [AlbumRole.VIEWER, AlbumRole.CONTRIBUTOR, AlbumRole.OWNER]
+    if order.index(role) < order.index(at_least):
+        raise NotAlbumOwner(f"this needs the {at_least.value} role in the album")
+    return album, role
