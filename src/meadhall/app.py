@@ -74,7 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with runtime_lifespan(settings) as runtime:
             app.state.runtime = runtime
-            async with jobs_lifespan(runtime):
+            from meadhall.library.ingest.watch import watching_folders
+
+            async with jobs_lifespan(runtime), watching_folders(runtime):
                 logger.info("meadhall is ready", extra={"url": settings.base_url})
                 yield
 

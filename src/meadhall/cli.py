@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from meadhall.config import ConfigError, Settings, load_settings
+from meadhall.library.ingest.cli import import_files
 from meadhall.platform.accounts.cli import invite_app, user_app
 from meadhall.platform.jobs.cli import jobs_app, worker
 
@@ -26,6 +27,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(user_app, name="user")
 app.add_typer(invite_app, name="invite")
 app.command()(worker)
+app.command("import")(import_files)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     upload_max_bytes: Annotated[int, Field(ge=1024)] = 512 * 1024 * 1024
     upload_chunk_max_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024 * 1024)] = 16 * 1024 * 1024
     upload_expiry_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
+    # One multipart upload request: at most this many files and this many bytes in all.
+    upload_max_files: Annotated[int, Field(ge=1, le=10_000)] = 200
+    upload_max_request_bytes: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024 * 1024
     # Decoding refuses images with more pixels than this (decompression bombs).
     max_image_pixels: Annotated[int, Field(ge=1_000_000)] = 250_000_000
     url_import_max_bytes: Annotated[int, Field(ge=1024)] = 100 * 1024 * 1024

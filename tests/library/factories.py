@@ -40,7 +40,9 @@ async def make_asset(
     **fields: Any,
 ) -> Asset:
     """Store ``data`` as a managed original and insert a processed asset row for it."""
-    data = data if data is not None else image_bytes(color=(uuid.uuid4().int % 256, 90, 160))
+    if data is None:
+        # A unique comment: two default assets of one owner must never share their bytes.
+        data = image_bytes(color=(200, 90, 160), comment=uuid.uuid4().hex.encode())
     when = when or datetime.now(UTC)
     storage = LibraryStorage(runtime.settings)
     with storage.temp_writer() as (temp, handle):
@@ -76,3 +78,46 @@ async def make_asset(
         session.add(asset)
         await session.flush()
     return asset
+
+
+async def make_album(
+    runtime: Runtime,
+    *,
+    owner_id: uuid.UUID,
+    name: str = "Album",
+    assets: list[Asset] | tuple[Asset, ...] = (),
+    members: dict[uuid.UUID, str] | None = None,
+) -> uuid.UUID:
+    """An album holding ``assets``, shared with ``members`` (user id -> role)."""
+    from meadhall.library.models import Album, AlbumAsset, AlbumMember
+
+    async with runtime.db.transaction() as session:
+        album = Album(owner_id=owner_id, name=name)
+        session.add(album)
+        await session.flush()
+        for asset in assets:
+            session.add(AlbumAsset(album_id=album.id, asset_id=asset.id, added_by_id=owner_id))
+        for user_id, role in (members or {}).items():
+            session.add(AlbumMember(album_id=album.id, user_id=user_id, role=role))
+        await session.flush()
+        return album.id
+
+
+async def make_tag(
+    runtime: Runtime,
+    *,
+    owner_id: uuid.UUID,
+    name: str,
+    assets: list[Asset] | tuple[Asset, ...] = (),
+) -> uuid.UUID:
+    """A tag of ``owner_id`` put on ``assets``."""
+    from meadhall.library.models import AssetTag, Tag
+
+    async with runtime.db.transaction() as session:
+        tag = Tag(owner_id=owner_id, name=name)
+        session.add(tag)
+        await session.flush()
+        for asset in assets:
+            session.add(AssetTag(asset_id=asset.id, tag_id=tag.id))
+        await session.flush()
+        return tag.id

@@ -8,7 +8,7 @@ rebuilt from the original by re-running its steps.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -85,6 +87,8 @@ class StepStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
+    # Does not apply to this file (e.g. no video decoder); never retried.
+    SKIPPED = "skipped"
 
 
 class AlbumRole(StrEnum):
@@ -216,10 +220,13 @@ class AssetStep(Base):
     step: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default=StepStatus.PENDING)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Runs that ended with this step failed; the missing-work sweep stops retrying at a limit.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
     __table_args__ = (
         PrimaryKeyConstraint("asset_id", "step", name="pk_asset_steps"),
+        Index("ix_asset_steps_failed", "updated_at", postgresql_where=text("status = 'failed'")),
         Index("ix_asset_steps_pending", "updated_at", postgresql_where=text("status = 'pending'")),
     )
 
@@ -328,3 +335,57 @@ class StorageQuota(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     quota_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class TimelineMonth(Base):
+    """How many of an owner's assets (neither trashed nor archived) fall in one local month.
+
+    Kept exact by statement triggers on ``assets`` (migration 0007), per type and favourite
+    flag so the timeline's filters can be summed from it; never written by Python code.
+    """
+
+    __tablename__ = "timeline_months"
+
+    owner_id: Mapped[uuid.UUID] = mapped_column()
+    month: Mapped[date] = mapped_column(Date)
+    type: Mapped[str] = mapped_column(String(16))
+    is_favourite: Mapped[bool] = mapped_column(Boolean)
+    count: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "owner_id", "month", "type", "is_favourite", name="pk_timeline_months"
+        ),
+    )
+
+
+_TIMELINE_COUNTED = text("trashed_at IS NULL AND NOT is_archived")
+# A month page is an index-only scan of one owner's local month, in page order (migration 0007).
+Index(
+    "ix_assets_timeline",
+    Asset.owner_id,
+    func.date_trunc(literal_column("'month'"), Asset.local_at),
+    Asset.sort_at,
+    Asset.id,
+    postgresql_include=[
+        "local_at",
+        "type",
+        "media",
+        "is_favourite",
+        "width",
+        "height",
+        "duration_ms",
+        "placeholder",
+    ],
+    postgresql_where=_TIMELINE_COUNTED,
+)
+# The order "random" picks read from: a hash of the id, per owner.
+Index(
+    "ix_assets_random", Asset.owner_id, func.uuid_hash(Asset.id), postgresql_where=_TIMELINE_COUNTED
+)
+Index(
+    "ix_assets_trash",
+    Asset.owner_id,
+    Asset.trashed_at,
+    postgresql_where=text("trashed_at IS NOT NULL"),
+)

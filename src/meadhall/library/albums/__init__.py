@@ -1,0 +1,1 @@
+"""Albums: collections of assets, shared with contributors and viewers."""

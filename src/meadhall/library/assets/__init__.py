@@ -1,0 +1,1 @@
+"""Assets: list, get, edit, favourite, archive, trash, purge, files and random picks."""

@@ -1,0 +1,1 @@
+"""Tags: each owner's own labels, applied to their own assets."""

@@ -1,0 +1,1 @@
+"""The timeline: counts per local month, and the compact items of whole months."""
