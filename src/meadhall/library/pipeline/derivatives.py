@@ -22,9 +22,9 @@ THUMBNAIL = "thumbnail.webp"
 PREVIEW = "preview.webp"
 # Longest side of each derivative, in pixels.
 SIZES: dict[str, int] = {THUMBNAIL: 256, PREVIEW: 1440}
-# WebP effort: 4 (the encoder's default) for small thumbnails; 2 for previews, which halves
-# the encoding time for a few percent more bytes.
-_METHOD: dict[str, int] = {THUMBNAIL: 4, PREVIEW: 2}
+# WebP effort: 4 (the encoder's default) for small thumbnails; 1 for previews, which encodes
+# in under half the time of 4 for a few percent more bytes (measured on 1440 px photos).
+_METHOD: dict[str, int] = {THUMBNAIL: 4, PREVIEW: 1}
 QUALITY = 80
 # Same default as ``Settings.max_image_pixels``, for callers without settings at hand.
 DEFAULT_MAX_PIXELS = 250_000_000
