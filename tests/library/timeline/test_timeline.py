@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from meadhall.library.models import TimelineMonth
 from meadhall.platform.runtime import Runtime
@@ -183,3 +183,56 @@ async def test_month_parameter_validation(client: httpx.AsyncClient, make_user: 
     assert edge.status_code == 200
     bad = await client.get(f"{API}/buckets", params={"favourite": "maybe"}, headers=user.headers)
     assert bad.status_code == 422
+
+
+async def test_month_page_is_rebuilt_after_every_change(
+    client: httpx.AsyncClient, runtime: Runtime, make_user: Any
+) -> None:
+    """Month pages are kept between requests; any change to one of its assets shows at once."""
+    user = await make_user()
+    first = await _at(runtime, user, datetime(2023, 3, 10, 12, 0, tzinfo=UTC))
+
+    async def items() -> list[tuple[str, Any]]:
+        response = await client.get(
+            f"{API}/months", params={"months": "2023-03"}, headers=user.headers
+        )
+        assert response.status_code == 200, response.text
+        return [(i["id"], i["placeholder"]) for i in response.json()["months"][0]["items"]]
+
+    assert await items() == [(str(first.id), None)]
+    assert await items() == [(str(first.id), None)]  # served from the stored page
+    async with runtime.db.transaction() as session:
+        row = (
+            await session.execute(
+                text("SELECT body_version = version FROM timeline_pages WHERE owner_id = :o"),
+                {"o": user.id},
+            )
+        ).scalar_one()
+    assert row is True
+
+    # A processed placeholder (an update), a new asset (an insert), a move to another month
+    # and a purge (a delete) each change what the page must say.
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            text("UPDATE assets SET placeholder = 'xyz' WHERE id = :id"), {"id": first.id}
+        )
+    assert await items() == [(str(first.id), "xyz")]
+    second = await _at(runtime, user, datetime(2023, 3, 20, 12, 0, tzinfo=UTC))
+    assert await items() == [(str(second.id), None), (str(first.id), "xyz")]
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            text("UPDATE assets SET local_at = '2023-04-01 10:00' WHERE id = :id"),
+            {"id": second.id},
+        )
+    assert await items() == [(str(first.id), "xyz")]
+    async with runtime.db.transaction() as session:
+        await session.execute(text("DELETE FROM assets WHERE id = :id"), {"id": first.id})
+    assert await items() == []
+
+    # Filtered pages are never taken from the stored one.
+    third = await _at(runtime, user, datetime(2023, 3, 5, tzinfo=UTC), type="map")
+    response = await client.get(
+        f"{API}/months", params={"months": "2023-03", "type": "photo"}, headers=user.headers
+    )
+    assert response.json()["months"][0]["items"] == []
+    assert [i for i, _ in await items()] == [str(third.id)]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Text, cast, func, literal_column, select
+from sqlalchemy import ColumnElement, Text, cast, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meadhall.library.models import Asset, TimelineMonth
@@ -120,24 +120,74 @@ async def month_items(
     Timestamps come out in ISO 8601 (``2024-05-31T23:30:00``), as everywhere in the API.
     """
     parts: list[bytes] = []
+    cacheable = not types and favourite is None
     for month in months:
-        conditions = [Asset.owner_id == owner_id, *_counted(), _local_month == month.start]
-        if types:
-            conditions.append(Asset.type.in_(list(types)))
-        if favourite is not None:
-            conditions.append(Asset.is_favourite.expression if favourite else ~Asset.is_favourite)
-        page = (
-            select(*ITEM_COLUMNS)
-            .where(*conditions)
-            .order_by(Asset.sort_at.desc(), Asset.id.desc())
-            .subquery("item")
-        )
-        # The keys are the column names. json_agg takes rows in the order the subquery yields
-        # them (it has no parallel form, and the index hands them over in page order).
-        array = await session.scalar(
-            select(cast(func.json_agg(literal_column("item")), Text)).select_from(page)
-        )
+        if cacheable:
+            items = await _cached_month(session, owner_id=owner_id, month=month)
+        else:
+            items = await _month_array(
+                session, owner_id=owner_id, month=month, types=types, favourite=favourite
+            )
         # ``month`` is digits and a dash (validated), safe to place in JSON as is.
-        items = (array or "[]").encode()
         parts.append(b'{"month":"%s","items":%s}' % (str(month).encode(), items))
     return b'{"months":[' + b",".join(parts) + b"]}"
+
+
+async def _month_array(
+    session: AsyncSession,
+    *,
+    owner_id: uuid.UUID,
+    month: Month,
+    types: Sequence[str] = (),
+    favourite: bool | None = None,
+) -> bytes:
+    """One month's items as a JSON array built by PostgreSQL, newest instant first."""
+    conditions = [Asset.owner_id == owner_id, *_counted(), _local_month == month.start]
+    if types:
+        conditions.append(Asset.type.in_(list(types)))
+    if favourite is not None:
+        conditions.append(Asset.is_favourite.expression if favourite else ~Asset.is_favourite)
+    page = (
+        select(*ITEM_COLUMNS)
+        .where(*conditions)
+        .order_by(Asset.sort_at.desc(), Asset.id.desc())
+        .subquery("item")
+    )
+    # The keys are the column names. json_agg takes rows in the order the subquery yields
+    # them (it has no parallel form, and the index hands them over in page order).
+    array = await session.scalar(
+        select(cast(func.json_agg(literal_column("item")), Text)).select_from(page)
+    )
+    return (array or "[]").encode()
+
+
+async def _cached_month(session: AsyncSession, *, owner_id: uuid.UUID, month: Month) -> bytes:
+    """The unfiltered month page, from ``timeline_pages`` while its version is current.
+
+    The version is read before the page is built and the page is stored under that version
+    only if it is still current: a change committing meanwhile bumps the version, so a page
+    that may have missed it is never served (see migration 0009).
+    """
+    key = {"owner_id": owner_id, "month": month.start.date()}
+    row = (
+        await session.execute(
+            text(
+                "SELECT version, body_version, "
+                "CASE WHEN body_version = version THEN body END AS body "
+                "FROM timeline_pages WHERE owner_id = :owner_id AND month = :month"
+            ),
+            key,
+        )
+    ).first()
+    if row is not None and row.body is not None:
+        return str(row.body).encode()
+    items = await _month_array(session, owner_id=owner_id, month=month)
+    if row is not None:
+        await session.execute(
+            text(
+                "UPDATE timeline_pages SET body = :body, body_version = :version "
+                "WHERE owner_id = :owner_id AND month = :month AND version = :version"
+            ),
+            {**key, "body": items.decode(), "version": row.version},
+        )
+    return items
