@@ -122,8 +122,13 @@ async def test_find_people(client: httpx.AsyncClient, make_user: Any, runtime: R
     found = (await client.get(PEOPLE, params={"q": "GA"}, headers=me.headers)).json()
     # Active users only, never the caller, id and display name only.
     assert found["items"] == [{"id": found["items"][0]["id"], "display_name": "galadriel"}]
-    by_email = (await client.get(PEOPLE, params={"q": "frodo@"}, headers=me.headers)).json()
+    # E-mail addresses match only whole, so nobody can spell them out letter by letter.
+    by_email = (
+        await client.get(PEOPLE, params={"q": "Frodo@Shire.example"}, headers=me.headers)
+    ).json()
     assert by_email["items"] == [{"id": str(frodo.id), "display_name": "Mr Underhill"}]
+    partial = (await client.get(PEOPLE, params={"q": "frodo@"}, headers=me.headers)).json()
+    assert partial["items"] == []
     by_name = (await client.get(PEOPLE, params={"q": "mr u"}, headers=me.headers)).json()
     assert [p["id"] for p in by_name["items"]] == [str(frodo.id)]
     # LIKE wildcards are literal characters.

@@ -327,7 +327,11 @@ async def album_items(
 async def find_people(
     session: AsyncSession, *, exclude: uuid.UUID, q: str, limit: int
 ) -> list[tuple[uuid.UUID, str]]:
-    """Active users whose display name or e-mail address starts with ``q`` (any case)."""
+    """Active users whose display name starts with ``q``, or whose e-mail address is ``q``.
+
+    E-mail addresses match only whole (any case): matching their start would let anyone signed
+    in spell out who has an account, one character at a time.
+    """
     pattern = func.lower(literal(like_escape(q))) + "%"
     rows = (
         await session.execute(
@@ -336,7 +340,7 @@ async def find_people(
                 User.is_active.is_(True),
                 User.id != exclude,
                 func.lower(User.display_name).like(pattern, escape="\\")
-                | func.lower(User.email).like(pattern, escape="\\"),
+                | (func.lower(User.email) == q.lower()),
             )
             .order_by(func.lower(User.display_name), User.id)
             .limit(limit)

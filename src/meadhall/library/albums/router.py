@@ -93,14 +93,14 @@ async def find_people(
             min_length=2,
             max_length=100,
             pattern=r"^[^\x00-\x1f\x7f]*$",
-            description="Start of a display name or e-mail address (at least 2 characters).",
+            description="Start of a display name, or a whole e-mail address (2+ characters).",
         ),
     ],
 ) -> PeoplePage:
     """Up to 20 active users to share an album with: id and display name only.
 
-    Every signed-in user can look people up by the start of their display name or e-mail;
-    the answer never contains the e-mail address itself.
+    Every signed-in user can look people up by the start of their display name or by their
+    whole e-mail address; the answer never contains the e-mail address itself.
     """
     q = q.strip()
     if len(q) < 2:
