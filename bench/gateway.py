@@ -33,38 +33,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+from _database import DEFAULT_URL, bench_database  # bench/ is the script's folder
+
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
-
-
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-
-
-@contextmanager
-def bench_database(maintenance_url: str) -> Iterator[str]:
-    """A fresh database on the given server, dropped afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    name = f"meadhall_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield _with_database(maintenance_url, name)
-    finally:
-        with psycopg.connect(maintenance_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def _free_port() -> int:

