@@ -53,6 +53,8 @@ check: lint typecheck test ## Everything CI checks
 bench: install ## Run the benchmarks and print their numbers
 	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/gateway.py
+	$(BIN)/python bench/ingest.py --photos 48
+	$(BIN)/python bench/timeline.py
 
 .PHONY: clean
 clean: ## Remove the virtualenv and caches (keeps ./data)
