@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +46,21 @@ async def viewable_asset(
     if asset is None:
         raise AssetNotFound("no such asset")
     return asset
+
+
+async def visible_assets(
+    session: AsyncSession,
+    *,
+    asset_ids: Sequence[uuid.UUID],
+    user_id: uuid.UUID,
+    for_update: bool = False,
+) -> list[Asset]:
+    """Those of ``asset_ids`` that ``user_id`` may see (locked in id order when updating, so two
+    bulk requests over overlapping selections never deadlock)."""
+    query = select(Asset).where(Asset.id.in_(asset_ids), asset_visible(user_id)).order_by(Asset.id)
+    if for_update:
+        query = query.with_for_update(of=Asset)
+    return list((await session.scalars(query)).all())
 
 
 async def owned_asset(

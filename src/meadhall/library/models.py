@@ -360,7 +360,8 @@ class TimelineMonth(Base):
 
 
 _TIMELINE_COUNTED = text("trashed_at IS NULL AND NOT is_archived")
-# A month page is an index-only scan of one owner's local month, in page order (migration 0007).
+# A month page is an index-only scan of one owner's local month, in page order (migrations 0007
+# and 0010).
 Index(
     "ix_assets_timeline",
     Asset.owner_id,
@@ -376,6 +377,7 @@ Index(
         "height",
         "duration_ms",
         "placeholder",
+        "name",
     ],
     postgresql_where=_TIMELINE_COUNTED,
 )

@@ -23,3 +23,11 @@ router.include_router(_timeline)
 from meadhall.library.ingest.router import router as _ingest  # noqa: E402
 
 router.include_router(_ingest)
+
+from meadhall.library.search.router import router as _search  # noqa: E402
+
+router.include_router(_search)
+
+from meadhall.library.usage.router import router as _usage  # noqa: E402
+
+router.include_router(_usage)

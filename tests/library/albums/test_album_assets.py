@@ -87,6 +87,8 @@ async def test_listing_newest_first_compact_and_without_trash(
     item = page["items"][0]
     assert set(item) == {
         "id",
+        "name",
+        "is_favourite",
         "type",
         "media",
         "width",

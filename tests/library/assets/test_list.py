@@ -77,6 +77,10 @@ async def test_filters(client: httpx.AsyncClient, runtime: Runtime, make_user: A
     assert await _list(client, user, q="%") == []
     assert await _list(client, user, q="_") == ["old_map"]
     assert await _list(client, user, archived="true") == [archived.name]
+    assert sorted(await _list(client, user, archived="any")) == sorted(
+        ["dragon", "castle", "old_map", archived.name]
+    )
+    assert await _list(client, user, archived="any", trashed="true") == ["binned"]
     assert await _list(client, user, trashed="true") == ["binned"]
 
 
@@ -162,6 +166,8 @@ async def test_bad_list_parameters(client: httpx.AsyncClient, make_user: Any) ->
         {"q": "q" * 201},
         {"album": "nope"},
         {"favourite": "perhaps"},
+        {"archived": "perhaps"},
+        {"archived": "ANY "},
     ]:
         response = await client.get("/api/library/assets", params=params, headers=user.headers)
         assert response.status_code == 422, (params, response.text)

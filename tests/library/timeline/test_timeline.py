@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
+import psycopg
 from sqlalchemy import select, text
 
 from meadhall.library.models import TimelineMonth
+from meadhall.platform.db.migrate import upgrade
 from meadhall.platform.runtime import Runtime
 from tests.library.assets.support import make_asset
 from tests.library.factories import make_album
@@ -109,6 +113,8 @@ async def test_month_items_ordered_by_instant(
         placeholder="abc",
         width=640,
         height=480,
+        name="Dinner in Tokyo",
+        is_favourite=True,
     )
     newyork = await _at(runtime, user, datetime(2024, 5, 20, 9, 0, tzinfo=UTC_MINUS_5))  # 14:00
     evening = await _at(runtime, user, datetime(2024, 5, 31, 23, 30, tzinfo=UTC_MINUS_5))
@@ -135,6 +141,7 @@ async def test_month_items_ordered_by_instant(
     item = months[0]["items"][2]
     assert item == {
         "id": str(tokyo.id),
+        "name": "Dinner in Tokyo",
         "type": "photo",
         "media": "image",
         "local_at": "2024-05-20T20:00:00",
@@ -142,7 +149,10 @@ async def test_month_items_ordered_by_instant(
         "height": 480,
         "placeholder": "abc",
         "duration_ms": None,
+        "is_favourite": True,
     }
+    assert months[0]["items"][0]["name"] == "photo"
+    assert months[0]["items"][0]["is_favourite"] is False
     assert months[1]["items"][1]["duration_ms"] == 4200
     assert months[0]["items"][0]["local_at"] == "2024-05-31T23:30:00"
 
@@ -192,12 +202,15 @@ async def test_month_page_is_rebuilt_after_every_change(
     user = await make_user()
     first = await _at(runtime, user, datetime(2023, 3, 10, 12, 0, tzinfo=UTC))
 
-    async def items() -> list[tuple[str, Any]]:
+    async def page() -> list[Any]:
         response = await client.get(
             f"{API}/months", params={"months": "2023-03"}, headers=user.headers
         )
         assert response.status_code == 200, response.text
-        return [(i["id"], i["placeholder"]) for i in response.json()["months"][0]["items"]]
+        return list(response.json()["months"][0]["items"])
+
+    async def items() -> list[tuple[str, Any]]:
+        return [(i["id"], i["placeholder"]) for i in await page()]
 
     assert await items() == [(str(first.id), None)]
     assert await items() == [(str(first.id), None)]  # served from the stored page
@@ -236,3 +249,36 @@ async def test_month_page_is_rebuilt_after_every_change(
     )
     assert response.json()["months"][0]["items"] == []
     assert [i for i, _ in await items()] == [str(third.id)]
+
+    # A rename and a favourite (through the API) show in the stored page at once.
+    url = f"/api/library/assets/{third.id}"
+    await client.patch(url, json={"name": "Dungeon map"}, headers=user.headers)
+    await client.post(f"{url}/favourite", headers=user.headers)
+    [item] = await page()
+    assert (item["name"], item["is_favourite"]) == ("Dungeon map", True)
+
+
+def test_migration_0010_covers_names_and_forgets_stored_pages(
+    database_factory: Callable[[], str],
+) -> None:
+    """Pages stored before 0010 lack ``name`` and ``is_favourite``: the upgrade drops them."""
+    url = database_factory()
+    upgrade(url, "0009")
+    owner = uuid.uuid4()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO timeline_pages (owner_id, month, version, body, body_version) "
+            "VALUES (%s, '2024-05-01', 3, '[]', 3)",
+            (owner,),
+        )
+    upgrade(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        page = conn.execute(
+            "SELECT version, body, body_version FROM timeline_pages WHERE owner_id = %s", (owner,)
+        ).fetchone()
+        index = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_assets_timeline'"
+        ).fetchone()
+    assert page == (3, None, None)
+    assert index is not None
+    assert "INCLUDE (local_at, type, media, is_favourite" in index[0] and "name)" in index[0]

@@ -212,8 +212,10 @@ async def list_album_assets(
         items=[
             AlbumAssetItem(
                 id=item.asset.id,
+                name=item.asset.name,
                 type=item.asset.type,
                 media=item.asset.media,
+                is_favourite=item.asset.is_favourite,
                 width=item.asset.width,
                 height=item.asset.height,
                 placeholder=item.asset.placeholder,

@@ -129,8 +129,10 @@ class AlbumAssetItem(BaseModel):
     """One asset of an album, compact: enough to lay out a grid."""
 
     id: uuid.UUID
+    name: str = Field(description="Shown as the tile's alternative text.")
     type: str
     media: str | None
+    is_favourite: bool = Field(description="The owner's favourite mark.")
     width: int | None
     height: int | None
     placeholder: str | None

@@ -12,7 +12,7 @@ import base64
 import uuid
 from datetime import date
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -126,7 +126,8 @@ async def list_assets(
     city: Annotated[str | None, Query(max_length=MAX_FILTER_TEXT)] = None,
     favourite: Annotated[bool | None, Query(description="Only favourites (or only not).")] = None,
     archived: Annotated[
-        bool, Query(description="False (default): hide archived; true: only archived.")
+        bool | Literal["any"],
+        Query(description="False (default): hide archived; true: only archived; any: both."),
     ] = False,
     trashed: Annotated[
         bool, Query(description="True lists the caller's trash (and nothing else).")
@@ -153,7 +154,7 @@ async def list_assets(
         country=country,
         city=city,
         favourite=favourite,
-        archived=archived,
+        archived=None if archived == "any" else archived,
         trashed=trashed,
         q=q.strip() if q else None,
     )

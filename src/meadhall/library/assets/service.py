@@ -22,7 +22,13 @@ import orjson
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meadhall.library.access import album_role, album_visible, asset_visible, owned_asset
+from meadhall.library.access import (
+    album_role,
+    album_visible,
+    asset_visible,
+    owned_asset,
+    visible_assets,
+)
 from meadhall.library.assets import repository
 from meadhall.library.assets.errors import (
     AssetNotReady,
@@ -471,14 +477,9 @@ async def bulk_action(
     unique = list(dict.fromkeys(ids))
     found = {
         asset.id: asset
-        for asset in (
-            await session.scalars(
-                select(Asset)
-                .where(Asset.id.in_(unique), asset_visible(user_id))
-                .order_by(Asset.id)
-                .with_for_update(of=Asset)
-            )
-        ).all()
+        for asset in await visible_assets(
+            session, asset_ids=unique, user_id=user_id, for_update=True
+        )
     }
     results: list[BulkItem] = []
     to_purge: list[Asset] = []

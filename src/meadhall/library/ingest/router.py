@@ -41,6 +41,7 @@ from meadhall.library.ingest.schemas import (
     IngestedAsset,
     IngestError,
     IngestOutcome,
+    LibraryLimits,
     UploadCreate,
     UploadRead,
     UploadReport,
@@ -246,6 +247,25 @@ async def check_existing_assets(
     """
     found = await existing_by_sha(session, owner_id=principal.user_id, hashes=body.sha256)
     return ExistsResponse(existing=found)
+
+
+@router.get(
+    "/limits",
+    operation_id="library_limits",
+    response_model=LibraryLimits,
+    responses=error_responses(NotAuthenticated),
+)
+async def library_limits(principal: CurrentUser, runtime: RuntimeDep) -> LibraryLimits:
+    """The upload size limits and the trash's retention, so a client can refuse a file that
+    is too large before sending it and say when trashed assets go for good."""
+    settings = runtime.settings
+    return LibraryLimits(
+        upload_max_bytes=settings.upload_max_bytes,
+        upload_chunk_max_bytes=settings.upload_chunk_max_bytes,
+        upload_max_files=settings.upload_max_files,
+        upload_max_request_bytes=settings.upload_max_request_bytes,
+        trash_retention_days=settings.trash_retention_days,
+    )
 
 
 # Resumable uploads ------------------------------------------------------------------------

@@ -82,6 +82,18 @@ class ExistsResponse(BaseModel):
     existing: dict[str, uuid.UUID]
 
 
+class LibraryLimits(BaseModel):
+    """What a client needs to know before sending files, and how long the trash keeps them."""
+
+    upload_max_bytes: int = Field(description="The largest file accepted.")
+    upload_chunk_max_bytes: int = Field(description="The largest chunk of a resumable upload.")
+    upload_max_files: int = Field(description="Most files in one multipart request.")
+    upload_max_request_bytes: int = Field(description="Most bytes in one multipart request.")
+    trash_retention_days: int = Field(
+        description="Days an asset stays in the trash before it is deleted for good."
+    )
+
+
 class UploadCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, literal, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, Select, Uuid, delete, exists, func, literal, select, true
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meadhall.library.models import AssetTag, Tag
@@ -164,6 +164,24 @@ async def link(
         .returning(AssetTag.tag_id)
     )
     return len(added.all())
+
+
+async def link_many(
+    session: AsyncSession, *, asset_ids: Collection[uuid.UUID], tag_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Attach every tag to every asset in one statement; returns the assets that gained one."""
+    if not asset_ids or not tag_ids:
+        return set()
+    assets = select(func.unnest(literal(list(asset_ids), ARRAY(Uuid))).label("asset_id")).subquery()
+    tags = select(func.unnest(literal(list(tag_ids), ARRAY(Uuid))).label("tag_id")).subquery()
+    pairs = select(assets.c.asset_id, tags.c.tag_id).select_from(assets.join(tags, true()))
+    added = await session.scalars(
+        insert(AssetTag)
+        .from_select(["asset_id", "tag_id"], pairs)
+        .on_conflict_do_nothing()
+        .returning(AssetTag.asset_id)
+    )
+    return set(added.all())
 
 
 async def unlink(

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response, status
 
+from meadhall.library.assets.schemas import BulkResult
 from meadhall.library.errors import AssetNotFound, NotAssetOwner, TagNameTaken, TagNotFound
 from meadhall.library.models import Tag
 from meadhall.library.tags import service
@@ -24,6 +25,7 @@ from meadhall.library.tags.schemas import (
     TagMerge,
     TagPage,
     TagRead,
+    TagsAttachMany,
     TagUpdate,
     TagWithCount,
 )
@@ -207,6 +209,27 @@ async def _change(
         names=body.names,
     )
     return AssetTags(asset_id=asset.id, tags=[TagRead.model_validate(tag) for tag in tags])
+
+
+@router.post(
+    "/tags/attach",
+    operation_id="attach_tags_to_assets",
+    response_model=BulkResult,
+    responses=error_responses(*_AUTH, TagNotFound, Unprocessable),
+)
+async def attach_tags_to_assets(
+    principal: CurrentUser, session: DbSession, body: TagsAttachMany
+) -> BulkResult:
+    """Attach tags (by id and/or name; new names are created) to up to 500 of the caller's
+    assets in one request. Each asset is reported on its own: one the caller cannot see is
+    ``asset_not_found``, one shared with them through an album is ``not_asset_owner``."""
+    return await service.attach_to_assets(
+        session,
+        user_id=principal.user_id,
+        asset_ids=body.asset_ids,
+        tag_ids=body.tag_ids,
+        names=body.names,
+    )
 
 
 _ASSET_ERRORS = error_responses(*_AUTH, NotAssetOwner, AssetNotFound, TagNotFound, Unprocessable)

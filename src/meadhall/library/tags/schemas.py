@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 MAX_TAG_NAME = 100
 # One request attaches, detaches or replaces at most this many tags (ids and names together).
 MAX_TAGS_PER_REQUEST = 100
+MAX_ASSETS_PER_REQUEST = 500
 
 # C0/C1 controls, zero-width and direction-changing characters, line/paragraph separators:
 # invisible in a tag chip, and direction overrides can make one name look like another.
@@ -75,6 +76,16 @@ class AssetTagsChange(Input):
         if len(self.tag_ids) + len(self.names) > MAX_TAGS_PER_REQUEST:
             raise ValueError(f"at most {MAX_TAGS_PER_REQUEST} tags per request (ids and names)")
         return self
+
+
+class TagsAttachMany(AssetTagsChange):
+    """Tags to attach to many of the caller's assets at once (a selection in the grid)."""
+
+    asset_ids: list[uuid.UUID] = Field(
+        min_length=1,
+        max_length=MAX_ASSETS_PER_REQUEST,
+        description=f"1 to {MAX_ASSETS_PER_REQUEST} asset ids.",
+    )
 
 
 class TagRead(BaseModel):

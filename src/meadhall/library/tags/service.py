@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meadhall.library import access
-from meadhall.library.errors import TagNameTaken, TagNotFound
+from meadhall.library.assets.schemas import BulkError, BulkItem, BulkResult
+from meadhall.library.errors import AssetNotFound, NotAssetOwner, TagNameTaken, TagNotFound
 from meadhall.library.events import ASSET_CHANGED, announce_asset
 from meadhall.library.models import Asset, Tag
 from meadhall.library.tags import repository
@@ -201,6 +202,54 @@ async def change_asset_tags(
         await session.flush()
         await announce_asset(session, asset, ASSET_CHANGED)
     return asset, await repository.tags_of_asset(session, asset_id=asset.id)
+
+
+async def attach_to_assets(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    asset_ids: Sequence[uuid.UUID],
+    tag_ids: Sequence[uuid.UUID] = (),
+    names: Sequence[str] = (),
+) -> BulkResult:
+    """Attach the tags to each of the caller's assets in one go; report every id on its own.
+
+    The rules of the one-asset route: an asset the caller cannot see is ``asset_not_found``,
+    one they only see through an album is ``not_asset_owner``. Unknown tag ids fail the whole
+    request (:class:`TagNotFound`); names are created as needed. Assets that gained a tag get
+    an ``asset.changed`` event.
+    """
+    unique = list(dict.fromkeys(asset_ids))
+    ids = await _resolve(session, owner_id=user_id, tag_ids=tag_ids, names=names, create=True)
+    found = {
+        asset.id: asset
+        for asset in await access.visible_assets(
+            session, asset_ids=unique, user_id=user_id, for_update=True
+        )
+    }
+    results: list[BulkItem] = []
+    owned: list[uuid.UUID] = []
+    for asset_id in unique:
+        asset = found.get(asset_id)
+        error: BulkError | None = None
+        if asset is None:
+            error = BulkError(code=AssetNotFound.code, message="no such asset")
+        elif asset.owner_id != user_id:
+            error = BulkError(code=NotAssetOwner.code, message="only the owner may tag this")
+        else:
+            owned.append(asset_id)
+        results.append(BulkItem(id=asset_id, ok=error is None, error=error))
+    changed = await repository.link_many(session, asset_ids=owned, tag_ids=ids)
+    now = datetime.now(UTC)
+    for asset_id in owned:
+        if asset_id in changed:
+            found[asset_id].updated_at = now
+    await session.flush()
+    for asset_id in owned:
+        if asset_id in changed:
+            await announce_asset(session, found[asset_id], ASSET_CHANGED)
+    done = len(owned)
+    return BulkResult(done=done, failed=len(results) - done, results=results)
 
 
 async def asset_tags(

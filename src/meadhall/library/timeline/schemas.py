@@ -21,6 +21,7 @@ class TimelineItem(BaseModel):
     """The least a timeline grid needs to lay out and paint a tile."""
 
     id: uuid.UUID
+    name: str = Field(description="The asset's name (alt text of its tile).")
     type: AssetType
     media: MediaKind | None
     local_at: datetime = Field(description="Local wall time of capture (no zone).")
@@ -28,6 +29,7 @@ class TimelineItem(BaseModel):
     height: int | None
     placeholder: str | None = Field(description="ThumbHash, base64.")
     duration_ms: int | None = Field(description="Videos only.")
+    is_favourite: bool
 
 
 class TimelineMonthItems(BaseModel):

@@ -2,7 +2,8 @@
 
 Both stay fast on a library of a million assets (``bench/timeline.py``): the summary sums a
 few hundred rows that triggers keep current (migration 0007) instead of counting assets, and a
-month page is an index-only scan of ``ix_assets_timeline`` over one owner's month.
+month page is an index-only scan of ``ix_assets_timeline`` over one owner's month (its
+INCLUDE list holds every column of ``ITEM_COLUMNS``; migrations 0007 and 0010).
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ _local_month = func.date_trunc(literal_column("'month'"), Asset.local_at)
 # The keys of each item, in order (``TimelineItem``).
 ITEM_COLUMNS = (
     Asset.id,
+    Asset.name,
     Asset.type,
     Asset.media,
     Asset.local_at,
@@ -101,6 +103,7 @@ ITEM_COLUMNS = (
     Asset.height,
     Asset.placeholder,
     Asset.duration_ms,
+    Asset.is_favourite,
 )
 
 

@@ -1,0 +1,1 @@
+"""Search helpers: the values the search page offers in its camera and place filters."""
