@@ -27,7 +27,9 @@ from meadhall.platform.jobs.router import router as jobs_router
 from meadhall.platform.observability.logs import configure_logging
 from meadhall.platform.observability.router import router as observability_router
 from meadhall.platform.runtime import Runtime
+from meadhall.web.admin import router as admin_pages
 from meadhall.web.errors import install_page_errors
+from meadhall.web.library import router as library_pages
 from meadhall.web.router import router as web_router
 from meadhall.web.static import mount_static
 
@@ -102,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(events_router, prefix="/api")
     app.include_router(library_router, prefix="/api")
     app.include_router(web_router)
+    app.include_router(library_pages)
+    app.include_router(admin_pages)
     mount_static(app)
     return app
 

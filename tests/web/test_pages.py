@@ -81,7 +81,7 @@ async def test_a_bad_session_cookie_means_signed_out_not_an_error(
     assert login.status_code == 200
 
 
-async def test_home_greets_the_signed_in_user(
+async def test_home_is_the_timeline_of_the_signed_in_user(
     client: httpx.AsyncClient, make_user: Callable[..., Any]
 ) -> None:
     user = await sign_in(client, make_user, email="brynja@example.com", is_admin=True)
@@ -89,8 +89,8 @@ async def test_home_greets_the_signed_in_user(
     assert response.status_code == 200, response.text
     assert_page_headers(response)
     assert_no_inline_code(response.text)
-    assert "Welcome, brynja" in response.text
-    assert "The library is empty" in response.text
+    assert '<h1 class="page__title">Photos</h1>' in response.text
+    assert "brynja" in response.text
     assert 'aria-current="page"' in response.text
     assert "Admin" in response.text
     assert user.email not in response.text
@@ -273,3 +273,80 @@ async def test_api_and_non_browser_404s_keep_the_json_envelope(
     assert response.status_code in (404, 405)
     assert response.headers["content-type"] == "application/json"
     assert response.json()["error"]["code"] in ("not_found", "method_not_allowed")
+
+
+# The Library's and the admin's page shells ---------------------------------------------------
+
+LIBRARY_PAGES = {
+    "/": ("Photos", "js/pages/timeline.js"),
+    "/search": ("Search", "js/pages/search.js"),
+    "/albums": ("Albums", "js/pages/albums.js"),
+    "/tags": ("Tags", "js/pages/tags.js"),
+    "/trash": ("Trash", "js/pages/trash.js"),
+    "/photos/0190e1d2-7a4b-7c3d-8e5f-0123456789ab": ("Photos", "js/pages/timeline.js"),
+    "/albums/0190e1d2-7a4b-7c3d-8e5f-0123456789ab": ("Album", "js/pages/album.js"),
+}
+ADMIN_PAGES = ["/admin/users", "/admin/folders", "/admin/jobs", "/admin/storage"]
+
+
+@pytest.mark.parametrize("path", [*LIBRARY_PAGES, *ADMIN_PAGES])
+async def test_signed_out_visitors_go_to_sign_in_and_back(
+    client: httpx.AsyncClient, make_user: Callable[..., Any], path: str
+) -> None:
+    await make_user(is_admin=True)
+    response = await client.get(path, headers=HTML)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=" + path
+
+
+@pytest.mark.parametrize("path", list(LIBRARY_PAGES))
+async def test_library_pages_are_shells_with_one_module(
+    client: httpx.AsyncClient, make_user: Callable[..., Any], path: str
+) -> None:
+    await sign_in(client, make_user)
+    response = await client.get(path, headers=HTML)
+    assert response.status_code == 200, response.text
+    assert_page_headers(response)
+    assert_no_inline_code(response.text)
+    title, module = LIBRARY_PAGES[path]
+    assert f"<title>{title} · Meadhall</title>" in response.text
+    assert f'src="/static/{module}?v=' in response.text
+    assert "data-page=" in response.text
+    # Members see no admin entry in the navigation.
+    assert 'href="/admin"' not in response.text
+
+
+async def test_photo_and_album_links_carry_their_id_and_refuse_garbage(
+    client: httpx.AsyncClient, make_user: Callable[..., Any]
+) -> None:
+    await sign_in(client, make_user)
+    asset_id = "0190e1d2-7a4b-7c3d-8e5f-0123456789ab"
+    photo = await client.get(f"/photos/{asset_id}", headers=HTML)
+    assert f'data-open-asset="{asset_id}"' in photo.text
+    album = await client.get(f"/albums/{asset_id}", headers=HTML)
+    assert f'data-album-id="{asset_id}"' in album.text
+    for path in ("/photos/not-an-id", "/albums/%3Cscript%3E", "/photos/" + "9" * 500):
+        response = await client.get(path, headers=HTML)
+        assert response.status_code == 404, path
+        assert "<script>" not in response.text
+
+
+async def test_admin_pages_for_admins_only(
+    client: httpx.AsyncClient, make_user: Callable[..., Any]
+) -> None:
+    await sign_in(client, make_user)
+    for path in [*ADMIN_PAGES, "/admin"]:
+        response = await client.get(path, headers=HTML)
+        assert response.status_code == 404, path
+
+    await sign_in(client, make_user, email="admin@example.com", is_admin=True)
+    first = await client.get("/admin", headers=HTML)
+    assert first.status_code == 303 and first.headers["location"] == "/admin/users"
+    for path in ADMIN_PAGES:
+        response = await client.get(path, headers=HTML)
+        assert response.status_code == 200, path
+        assert_no_inline_code(response.text)
+        assert 'aria-current="page"' in response.text
+        section = path.rsplit("/", 1)[1]
+        assert f'src="/static/js/pages/admin_{section}.js?v=' in response.text
+    assert (await client.get("/admin/nothing-here", headers=HTML)).status_code == 404

@@ -10,9 +10,21 @@ import httpx
 import pytest
 
 from meadhall.platform.accounts.deps import ACCESS_COOKIE
-from meadhall.web.static import asset_url
+from meadhall.web.static import STATIC_DIR, asset_url
 
-PAGES = ["/login", "/register", "/forgot-password", "/reset-password?token=x", "/"]
+PAGES = [
+    "/login",
+    "/register",
+    "/forgot-password",
+    "/reset-password?token=x",
+    "/",
+    "/search",
+    "/albums",
+    "/tags",
+    "/trash",
+    "/admin/users",
+    "/admin/jobs",
+]
 
 
 async def test_fingerprinted_url_is_immutable(client: httpx.AsyncClient) -> None:
@@ -65,10 +77,11 @@ async def test_every_asset_a_page_links_exists(
 
 async def test_modules_import_only_files_that_exist(client: httpx.AsyncClient) -> None:
     """Module imports are relative paths; a typo would only show up in a browser."""
-    queue = ["/static/js/shell.js", "/static/js/events.js"] + [
-        f"/static/js/pages/{name}.js"
-        for name in ("login", "onboarding", "register", "forgot_password", "reset_password")
-    ]
+    queue = [
+        "/static/js/shell.js",
+        "/static/js/events.js",
+        "/static/js/library/everywhere.js",
+    ] + [f"/static/js/pages/{path.name}" for path in sorted((STATIC_DIR / "js/pages").glob("*.js"))]
     done: set[str] = set()
     while queue:
         url = queue.pop()
@@ -78,7 +91,8 @@ async def test_modules_import_only_files_that_exist(client: httpx.AsyncClient) -
         response = await client.get(url)
         assert response.status_code == 200, url
         base = url.rsplit("/", 1)[0]
-        for target in re.findall(r'from "(\.{1,2}/[^"]+)"', response.text):
+        # Static imports, side-effect imports and dynamic import("…") of relative paths.
+        for target in re.findall(r'(?:from |import |import\()"(\.{1,2}/[^"]+)"', response.text):
             parts = (base + "/" + target).split("/")
             resolved: list[str] = []
             for part in parts:
@@ -88,3 +102,4 @@ async def test_modules_import_only_files_that_exist(client: httpx.AsyncClient) -
                     resolved.append(part)
             queue.append("/".join(resolved))
     assert "/static/js/api.js" in done and "/static/js/forms.js" in done
+    assert "/static/js/library/grid.js" in done and "/static/js/library/viewer.js" in done

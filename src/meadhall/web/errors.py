@@ -23,6 +23,13 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def page_not_found(request: Request) -> Response:
+    """The HTML 404 page."""
+    return render_page(
+        request, "pages/not_found.html", {"page_title": "Page not found"}, status_code=404
+    )
+
+
 def install_page_errors(app: FastAPI) -> None:
     """Render 404s of browser navigations as a page; everything else goes to the JSON handler.
 
@@ -37,9 +44,7 @@ def install_page_errors(app: FastAPI) -> None:
             and exc.status_code == 404
             and wants_html(request)
         ):
-            return render_page(
-                request, "pages/not_found.html", {"page_title": "Page not found"}, status_code=404
-            )
+            return page_not_found(request)
         response = json_handler(request, exc)
         if inspect.isawaitable(response):
             response = await response

@@ -33,7 +33,14 @@ class NavLink:
     current: bool
 
 
-NAV_ENTRIES: tuple[NavEntry, ...] = (NavEntry(key="home", label="Home", href="/", icon="home"),)
+NAV_ENTRIES: tuple[NavEntry, ...] = (
+    NavEntry(key="photos", label="Photos", href="/", icon="images"),
+    NavEntry(key="search", label="Search", href="/search", icon="search"),
+    NavEntry(key="albums", label="Albums", href="/albums", icon="album"),
+    NavEntry(key="tags", label="Tags", href="/tags", icon="tag"),
+    NavEntry(key="trash", label="Trash", href="/trash", icon="trash"),
+    NavEntry(key="admin", label="Admin", href="/admin", icon="shield", admin_only=True),
+)
 
 
 def nav_links(viewer: Principal, *, current: str | None) -> list[NavLink]:

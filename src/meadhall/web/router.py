@@ -8,9 +8,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from meadhall.platform.accounts.schemas import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from meadhall.platform.deps import RuntimeDep
-from meadhall.web.nav import nav_links
 from meadhall.web.rendering import SECRET_URL_REFERRER_POLICY, redirect, render_page
-from meadhall.web.viewer import is_onboarded, login_url, page_viewer, safe_next
+from meadhall.web.viewer import is_onboarded, page_viewer, safe_next
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -27,25 +26,6 @@ def _bounded(value: str | None, limit: int) -> str:
     if value is None or len(value) > limit:
         return ""
     return value.strip()
-
-
-@router.get("/", operation_id="page_home", name="page_home")
-async def home(request: Request, runtime: RuntimeDep) -> Response:
-    """The signed-in home; everyone else goes to onboarding or the sign-in page."""
-    viewer = await page_viewer(request)
-    if viewer is None:
-        if not await is_onboarded(runtime):
-            return redirect("/onboarding")
-        return redirect(login_url("/"))
-    return render_page(
-        request,
-        "pages/home.html",
-        {
-            "viewer": viewer,
-            "nav": nav_links(viewer, current="home"),
-            "page_title": "Home",
-        },
-    )
 
 
 @router.get("/login", operation_id="page_login", name="page_login")
