@@ -139,3 +139,11 @@ def screenshot(browser: Any) -> Callable[..., None]:
                 context.close()
 
     return take
+
+
+@pytest.fixture
+def library(spawn_server: Callable[..., Any], database_factory: Callable[[], str]) -> Any:
+    """A fresh ``meadhall serve`` with its admin onboarded (see tests/e2e/library.py)."""
+    from tests.e2e.library import start_library
+
+    return start_library(spawn_server, database_factory())
