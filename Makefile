@@ -55,6 +55,7 @@ bench: install ## Run the benchmarks and print their numbers
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/ingest.py --photos 48
 	$(BIN)/python bench/timeline.py
+	$(BIN)/python bench/timeline_ui.py
 
 .PHONY: clean
 clean: ## Remove the virtualenv and caches (keeps ./data)
