@@ -75,6 +75,9 @@ class Settings(BaseSettings):
 
     access_token_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
     refresh_token_days: Annotated[int, Field(ge=1, le=365)] = 30
+    # A spent refresh token presented again this soon, before the chain moved on, is a lost
+    # response (a page left mid-refresh, two tabs at once), not a thief: it gets a new pair.
+    refresh_reuse_grace_seconds: Annotated[int, Field(ge=0, le=300)] = 10
     password_reset_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 60
     # Cookies carry the Secure flag when the public URL is https (or when forced).
     cookie_secure: bool | None = None

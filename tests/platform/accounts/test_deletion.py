@@ -252,7 +252,13 @@ async def test_cleanup_removes_dead_credentials(
     assert sorted(count for _, count in families) == [1, 2]
     assert resets == ["b" * 64]
     assert [str(i) for i in invites] == [keep["id"]]
-    # The live family still detects reuse after the sweep.
+    # The live family still detects reuse after the sweep (once past the retry grace).
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.used_at.is_not(None))
+            .values(used_at=RefreshToken.used_at - timedelta(minutes=1))
+        )
     assert_error(
         await client.post("/api/auth/refresh", json={"refresh_token": live.refresh_token}),
         401,

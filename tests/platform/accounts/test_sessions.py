@@ -123,6 +123,7 @@ async def test_reused_refresh_token_revokes_the_family(
     rotated = (
         await client.post("/api/auth/refresh", json={"refresh_token": admin.refresh_token})
     ).json()
+    await _age_spent_tokens(runtime, admin.id, seconds=60)
     # A thief replays the spent token: the whole chain dies, including the legitimate one.
     reuse = await client.post("/api/auth/refresh", json={"refresh_token": admin.refresh_token})
     assert_error(reuse, 401, "refresh_token_reused")
@@ -139,6 +140,38 @@ async def test_reused_refresh_token_revokes_the_family(
     # Another login of the same user is another family and keeps working.
     ok = await client.post("/api/auth/refresh", json={"refresh_token": other_session.refresh_token})
     assert ok.status_code == 200
+
+
+async def _age_spent_tokens(runtime: Runtime, user_id: str, *, seconds: int) -> None:
+    """Move the spend time of the user's spent refresh tokens ``seconds`` into the past."""
+    async with runtime.db.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == uuid.UUID(user_id), RefreshToken.used_at.is_not(None))
+            .values(used_at=RefreshToken.used_at - timedelta(seconds=seconds))
+        )
+
+
+async def test_a_lost_refresh_response_may_be_retried_at_once(client: httpx.AsyncClient) -> None:
+    """A page left mid-refresh (or two tabs at once) retries the spent token within seconds:
+    that is the owner, not a thief, so a new pair is issued and the session lives on."""
+    admin = await onboard(client)
+    first = await client.post("/api/auth/refresh", json={"refresh_token": admin.refresh_token})
+    assert first.status_code == 200
+    retry = await client.post("/api/auth/refresh", json={"refresh_token": admin.refresh_token})
+    assert retry.status_code == 200, retry.text
+    kept = retry.json()["refresh_token"]
+    assert kept != first.json()["refresh_token"]
+    # The retried pair carries on the chain.
+    onward = await client.post("/api/auth/refresh", json={"refresh_token": kept})
+    assert onward.status_code == 200
+    # Once the chain has moved on, the old token is a replay even inside the grace time.
+    replay = await client.post("/api/auth/refresh", json={"refresh_token": admin.refresh_token})
+    assert_error(replay, 401, "refresh_token_reused")
+    dead = await client.post(
+        "/api/auth/refresh", json={"refresh_token": onward.json()["refresh_token"]}
+    )
+    assert_error(dead, 401, "invalid_refresh_token")
 
 
 async def test_bad_refresh_tokens(client: httpx.AsyncClient, runtime: Runtime) -> None:

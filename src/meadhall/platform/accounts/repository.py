@@ -111,6 +111,16 @@ async def refresh_token_by_hash(session: AsyncSession, token_hash: str) -> Refre
     return await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
 
 
+async def family_used_since(session: AsyncSession, family_id: uuid.UUID, when: datetime) -> bool:
+    """Whether a token of the family was spent after ``when`` (the chain moved on)."""
+    found = await session.scalar(
+        select(RefreshToken.id)
+        .where(RefreshToken.family_id == family_id, RefreshToken.used_at > when)
+        .limit(1)
+    )
+    return found is not None
+
+
 async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
     await session.execute(
         update(RefreshToken)

@@ -282,14 +282,17 @@ async def rotate_refresh_token(
 
     A token that was already spent means two parties hold the chain (one of them a thief):
     the whole family is revoked and ``reused`` is returned, so the caller commits the
-    revocation before refusing.
+    revocation before refusing. The one exception is a token spent within the last
+    ``refresh_reuse_grace_seconds`` while no later token of its family has been spent: the
+    response to the first refresh was lost (the page was left, two tabs refreshed at once),
+    so another pair is issued in the same family.
     """
     now = utcnow()
     # The row lock makes two refreshes with one token run one after the other.
     token = await repo.refresh_token_for_update(session, hash_secret(refresh_token))
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         raise InvalidRefreshToken("the refresh token is invalid or expired")
-    if token.used_at is not None:
+    if token.used_at is not None and not await _lost_response(session, settings, token, now):
         await repo.revoke_family(session, token.family_id, now)
         logger.warning(
             "refresh token reused; session revoked",
@@ -299,9 +302,21 @@ async def rotate_refresh_token(
     user = await repo.user_by_id(session, token.user_id)
     if user is None or not user.is_active:
         raise InvalidRefreshToken("the account is disabled")
-    token.used_at = now
+    if token.used_at is None:
+        token.used_at = now
     tokens = await issue_tokens(session, settings=settings, user=user, family_id=token.family_id)
     return RefreshOutcome(tokens=tokens)
+
+
+async def _lost_response(
+    session: AsyncSession, settings: Settings, token: RefreshToken, now: datetime
+) -> bool:
+    """Whether a spent ``token`` is being retried by its owner rather than replayed."""
+    assert token.used_at is not None
+    grace = timedelta(seconds=settings.refresh_reuse_grace_seconds)
+    if now - token.used_at > grace:
+        return False
+    return not await repo.family_used_since(session, token.family_id, token.used_at)
 
 
 async def revoke_session(session: AsyncSession, *, refresh_token: str) -> None:
