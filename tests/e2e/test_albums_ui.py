@@ -174,6 +174,16 @@ def test_sharing_roles(
     screenshot(owner, "album-share", desktop_only=True)
     share.get_by_role("button", name="Done").click()
     expect(owner.locator(".album__people")).to_contain_text("Shared with 1 person")
+    # On the albums page the card says so, and its cover is painted before it loads.
+    owner.goto(library.url + "/albums")
+    mine = owner.locator(f'.album-card[data-album-id="{album_id}"]')
+    expect(mine.locator("[data-share-badge]")).to_have_text("Shared · 1")
+    expect(mine.locator("[data-share-badge]")).to_have_attribute("title", "Shared with 1 person")
+    assert "data:image/png" in mine.locator(".album-card__cover").evaluate(
+        "node => node.style.backgroundImage"
+    )
+    owner.goto(library.url + f"/albums/{album_id}")
+    expect(owner.locator(".album__people")).to_contain_text("Shared with 1 person")
 
     # Gudrun, in her own browser, finds it under "Shared with me" and can only look.
     guest = library.open(open_page, "/albums", user=MEMBER)

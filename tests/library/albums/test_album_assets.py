@@ -132,6 +132,48 @@ async def test_listing_newest_first_compact_and_without_trash(
     assert bad.status_code == 422
 
 
+async def test_album_list_carries_the_cover_blur_and_who_it_is_shared_with(
+    client: httpx.AsyncClient, make_user: Any, runtime: Runtime
+) -> None:
+    owner, viewer, helper = await make_user(), await make_user(), await make_user()
+    album = await create_album(client, owner)
+    now = datetime.now(UTC)
+    older = await new_asset(
+        runtime, owner_id=owner.id, when=now - timedelta(days=2), placeholder="old"
+    )
+    newer = await new_asset(runtime, owner_id=owner.id, when=now, placeholder="new")
+    await add(client, owner, album["id"], older.id, newer.id)
+
+    async def listed(user: Any) -> dict[str, Any]:
+        page = (await client.get("/api/library/albums", headers=user.headers)).json()
+        return next(a for a in page["items"] if a["id"] == album["id"])
+
+    first = await listed(owner)
+    assert (first["cover_asset_id"], first["cover_placeholder"], first["member_count"]) == (
+        str(newer.id),
+        "new",
+        0,
+    )
+    await share(client, owner, album["id"], viewer, "viewer")
+    await share(client, owner, album["id"], helper, "contributor")
+    chosen = await client.patch(
+        album_url(album["id"]), json={"cover_asset_id": str(older.id)}, headers=owner.headers
+    )
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["cover_placeholder"] == "old"
+    for user in (owner, viewer):
+        seen = await listed(user)
+        assert (seen["cover_placeholder"], seen["member_count"]) == ("old", 2)
+    empty = await create_album(client, owner, name="Empty")
+    page = (await client.get("/api/library/albums", headers=owner.headers)).json()
+    blank = next(a for a in page["items"] if a["id"] == empty["id"])
+    assert (blank["cover_asset_id"], blank["cover_placeholder"], blank["member_count"]) == (
+        None,
+        None,
+        0,
+    )
+
+
 async def test_contributor_adds_what_they_see_and_removes_only_their_additions(
     client: httpx.AsyncClient, make_user: Any, runtime: Runtime
 ) -> None:

@@ -29,6 +29,8 @@ class AlbumView:
     asset_count: int
     cover_asset_id: uuid.UUID | None
     explicit_cover: bool
+    cover_placeholder: str | None
+    member_count: int
 
 
 @dataclass(frozen=True)
@@ -91,12 +93,22 @@ def _view_columns(user_id: uuid.UUID) -> tuple[Any, ...]:
     )
     role = case((Album.owner_id == user_id, literal(AlbumRole.OWNER.value)), else_=member_role)
     cover = case((explicit, Album.cover_asset_id), else_=newest)
+    cover_placeholder = select(Asset.placeholder).where(Asset.id == cover).scalar_subquery()
+    members = (
+        select(func.count())
+        .select_from(AlbumMember)
+        .where(AlbumMember.album_id == Album.id)
+        .correlate(Album)
+        .scalar_subquery()
+    )
     return (
         User.display_name,
         role.label("role"),
         count.label("asset_count"),
         cover.label("cover"),
         explicit.label("explicit"),
+        cover_placeholder.label("cover_placeholder"),
+        members.label("member_count"),
     )
 
 
@@ -110,6 +122,8 @@ def _view(row: Row[Any]) -> AlbumView:
         asset_count=row.asset_count,
         cover_asset_id=row.cover,
         explicit_cover=bool(row.explicit),
+        cover_placeholder=row.cover_placeholder,
+        member_count=row.member_count or 0,
     )
 
 

@@ -65,6 +65,8 @@ def _read(view: AlbumView) -> AlbumRead:
         asset_count=view.asset_count,
         cover_asset_id=view.cover_asset_id,
         explicit_cover=view.explicit_cover,
+        cover_placeholder=view.cover_placeholder,
+        member_count=view.member_count,
         created_at=album.created_at,
         updated_at=album.updated_at,
     )

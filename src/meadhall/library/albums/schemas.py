@@ -102,6 +102,10 @@ class AlbumRead(BaseModel):
         description="The chosen cover, else the newest asset; null for an empty album."
     )
     explicit_cover: bool = Field(description="True when the owner chose the cover.")
+    cover_placeholder: str | None = Field(
+        description="The cover's ThumbHash (base64), to paint while its thumbnail loads."
+    )
+    member_count: int = Field(description="People the album is shared with (not the owner).")
     created_at: datetime
     updated_at: datetime
 

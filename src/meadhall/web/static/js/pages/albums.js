@@ -2,10 +2,11 @@
 // or shared with me, and "New album".
 //
 // Cards have a fixed square cover box, so a cover arriving late never moves anything; until it
-// loads the box shows a quiet tinted placeholder. Whether one of my albums is shared is not in
-// the list answer, so each of my cards asks for its members once it scrolls into view.
+// loads the box shows the cover's ThumbHash blur. My albums shared with others say so, with
+// how many people, straight from the list answer.
 
 import { api } from "../api.js";
+import { placeholderUrl } from "../library/thumbhash.js";
 import { el, errorMessage, formatCount, icon, promptDialog, toast } from "../ui.js";
 
 const mount = document.querySelector('[data-page="albums"]');
@@ -33,37 +34,12 @@ async function loadAlbums(role) {
   return albums;
 }
 
-// Sharing badges for my albums, filled in lazily --------------------------------------------
-
-const memberObserver = new IntersectionObserver(
-  (entries) => {
-    for (const entry of entries) {
-      if (!entry.isIntersecting) continue;
-      memberObserver.unobserve(entry.target);
-      markShared(entry.target);
-    }
-  },
-  { rootMargin: "200px" },
-);
-
-async function markShared(card) {
-  try {
-    const members = await api.get(`/api/library/albums/${card.dataset.albumId}/members`);
-    const others = members.filter((member) => member.role !== "owner").length;
-    if (!others) return;
-    const badge = card.querySelector("[data-share-badge]");
-    badge.replaceChildren(icon("users", "icon icon--small"), el("span", {}, `Shared · ${others}`));
-    badge.hidden = false;
-    badge.title = `Shared with ${formatCount(others, "person", "people")}`;
-  } catch {
-    // A badge is a nicety; an album deleted meanwhile simply keeps none.
-  }
-}
-
 // Rendering ---------------------------------------------------------------------------------
 
 function cover(album) {
   const box = el("span", { class: "album-card__cover" });
+  const blur = placeholderUrl(album.cover_placeholder);
+  if (blur && album.cover_asset_id) box.style.backgroundImage = `url("${blur}")`;
   if (!album.cover_asset_id) {
     box.classList.add("album-card__cover--empty");
     box.append(icon("album", "icon icon--large"));
@@ -80,6 +56,7 @@ function cover(album) {
   // Fade in once decoded; a broken cover (asset gone meanwhile) falls back to the icon.
   img.addEventListener("load", () => img.classList.add("is-loaded"));
   img.addEventListener("error", () => {
+    box.style.backgroundImage = "";
     box.classList.add("album-card__cover--empty");
     box.replaceChildren(icon("album", "icon icon--large"));
   });
@@ -91,8 +68,18 @@ function card(album) {
   const mine = album.role === "owner";
   const meta = [formatCount(album.asset_count, "photo")];
   if (!mine) meta.push(`by ${album.owner.display_name}`);
+  const shared = album.member_count || 0;
   const badge = mine
-    ? el("span", { class: "badge album-card__badge", "data-share-badge": true, hidden: true })
+    ? el(
+        "span",
+        {
+          class: "badge album-card__badge",
+          "data-share-badge": true,
+          hidden: !shared,
+          title: shared ? `Shared with ${formatCount(shared, "person", "people")}` : null,
+        },
+        shared ? [icon("users", "icon icon--small"), el("span", {}, `Shared · ${shared}`)] : [],
+      )
     : el("span", { class: "badge badge--accent album-card__badge", "data-role-badge": album.role }, ROLE_LABELS[album.role] || album.role);
   const node = el(
     "li",
@@ -106,7 +93,6 @@ function card(album) {
     ),
     badge,
   );
-  if (mine) memberObserver.observe(node);
   return node;
 }
 
@@ -135,7 +121,6 @@ const emptyHolder = el("div");
 async function render() {
   const token = ++loadToken;
   grid.setAttribute("aria-busy", "true");
-  memberObserver.disconnect();
   try {
     const albums = await loadAlbums(current.role);
     if (token !== loadToken) return; // a newer filter won
