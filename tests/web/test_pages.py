@@ -237,6 +237,19 @@ async def test_public_pages_carry_security_headers_and_no_inline_code(
     assert ids <= labelled
 
 
+async def test_pages_answer_head_like_get_without_a_body(client: httpx.AsyncClient) -> None:
+    for path in ("/onboarding", "/login", "/", "/albums", "/admin/jobs"):
+        got = await client.get(path, headers=HTML)
+        head = await client.head(path, headers=HTML)
+        assert head.status_code == got.status_code, path
+        assert head.headers.get("location") == got.headers.get("location"), path
+        assert head.headers.get("content-type") == got.headers.get("content-type"), path
+        assert head.content == b"", path
+    page = await client.head("/onboarding", headers=HTML)
+    assert page.status_code == 200
+    assert_page_headers(page)
+
+
 async def test_pages_refuse_other_methods_with_the_envelope(client: httpx.AsyncClient) -> None:
     response = await client.post("/login", headers=HTML)
     assert response.status_code == 405

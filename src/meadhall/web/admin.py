@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from meadhall.platform.deps import RuntimeDep
 from meadhall.web.errors import page_not_found
 from meadhall.web.pages import render_app_page, signed_in_viewer
-from meadhall.web.rendering import redirect
+from meadhall.web.rendering import PAGE_METHODS, redirect
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -21,7 +21,7 @@ SECTIONS = (
 )
 
 
-@router.get("/admin", operation_id="page_admin", name="page_admin")
+@router.api_route("/admin", operation_id="page_admin", name="page_admin", methods=PAGE_METHODS)
 async def admin_home(request: Request, runtime: RuntimeDep) -> Response:
     """The first admin section."""
     viewer = await signed_in_viewer(request, runtime)
@@ -32,7 +32,12 @@ async def admin_home(request: Request, runtime: RuntimeDep) -> Response:
     return redirect("/admin/users")
 
 
-@router.get("/admin/{section}", operation_id="page_admin_section", name="page_admin_section")
+@router.api_route(
+    "/admin/{section}",
+    operation_id="page_admin_section",
+    name="page_admin_section",
+    methods=PAGE_METHODS,
+)
 async def admin_section(request: Request, runtime: RuntimeDep, section: str) -> Response:
     """One admin section; members get the same 404 as for a page that does not exist."""
     viewer = await signed_in_viewer(request, runtime)

@@ -46,6 +46,10 @@ SECURITY_HEADERS: dict[str, str] = {
 # pass that URL on as a referrer, not even to this site's own API.
 SECRET_URL_REFERRER_POLICY = "no-referrer"
 
+# Pages answer HEAD as well as GET (uptime checks and link previews ask with HEAD); the server
+# sends the headers of the GET answer without its body.
+PAGE_METHODS = ["GET", "HEAD"]
+
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.globals.update(asset_url=asset_url, app_version=__version__)
 templates.env.trim_blocks = True

@@ -8,7 +8,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from meadhall.platform.accounts.schemas import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from meadhall.platform.deps import RuntimeDep
-from meadhall.web.rendering import SECRET_URL_REFERRER_POLICY, redirect, render_page
+from meadhall.web.rendering import (
+    PAGE_METHODS,
+    SECRET_URL_REFERRER_POLICY,
+    redirect,
+    render_page,
+)
 from meadhall.web.viewer import is_onboarded, page_viewer, safe_next
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -28,7 +33,7 @@ def _bounded(value: str | None, limit: int) -> str:
     return value.strip()
 
 
-@router.get("/login", operation_id="page_login", name="page_login")
+@router.api_route("/login", operation_id="page_login", name="page_login", methods=PAGE_METHODS)
 async def login(request: Request, runtime: RuntimeDep) -> Response:
     """Sign in with email and password."""
     next_path = safe_next(request.query_params.get("next"))
@@ -48,7 +53,9 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
     )
 
 
-@router.get("/onboarding", operation_id="page_onboarding", name="page_onboarding")
+@router.api_route(
+    "/onboarding", operation_id="page_onboarding", name="page_onboarding", methods=PAGE_METHODS
+)
 async def onboarding(request: Request, runtime: RuntimeDep) -> Response:
     """Create the first account, which becomes the admin; only while there is none."""
     if await is_onboarded(runtime):
@@ -60,7 +67,9 @@ async def onboarding(request: Request, runtime: RuntimeDep) -> Response:
     )
 
 
-@router.get("/register", operation_id="page_register", name="page_register")
+@router.api_route(
+    "/register", operation_id="page_register", name="page_register", methods=PAGE_METHODS
+)
 async def register(request: Request, runtime: RuntimeDep) -> Response:
     """Join with an invite code, usually arriving from an invite link ``/register?invite=…``."""
     if not await is_onboarded(runtime):
@@ -79,7 +88,12 @@ async def register(request: Request, runtime: RuntimeDep) -> Response:
     )
 
 
-@router.get("/forgot-password", operation_id="page_forgot_password", name="page_forgot_password")
+@router.api_route(
+    "/forgot-password",
+    operation_id="page_forgot_password",
+    name="page_forgot_password",
+    methods=PAGE_METHODS,
+)
 async def forgot_password(request: Request, runtime: RuntimeDep) -> Response:
     """Ask for a password reset link by e-mail (offered only when the server can send mail)."""
     return render_page(
@@ -92,7 +106,12 @@ async def forgot_password(request: Request, runtime: RuntimeDep) -> Response:
     )
 
 
-@router.get("/reset-password", operation_id="page_reset_password", name="page_reset_password")
+@router.api_route(
+    "/reset-password",
+    operation_id="page_reset_password",
+    name="page_reset_password",
+    methods=PAGE_METHODS,
+)
 async def reset_password(request: Request) -> Response:
     """Choose a new password with the token from a reset e-mail."""
     return render_page(
