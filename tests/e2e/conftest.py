@@ -94,7 +94,12 @@ def open_page(browser: Any, problems: PageProblems) -> Iterator[Callable[..., An
         context = browser.new_context(**options)
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return problems.watch(context.new_page())
+        page = problems.watch(context.new_page())
+        # Intercepting file choosers is switched on without waiting when the first listener
+        # is added; subscribing now, long before any click, means a chooser opened right
+        # after expect_file_chooser() is never missed.
+        page.on("filechooser", lambda _chooser: None)
+        return page
 
     yield open_
     for context in contexts:
