@@ -71,27 +71,22 @@ async def test_missing_original_fails_with_a_reason(
     assert asset.error == "the original file is missing"
 
 
-async def test_video_is_kept_without_a_poster(runtime: Runtime, owner: Any, worker: Any) -> None:
+async def test_video_without_frames_fails_with_a_reason(
+    runtime: Runtime, owner: Any, worker: Any
+) -> None:
     asset_id = await store_pending(
         runtime, owner_id=owner.id, data=mp4_head() + b"\x00" * 4096, filename="clip.mp4"
     )
     async with worker():
         (asset,) = await wait_processed(runtime, asset_id)
-    assert asset.status == "ready" and asset.media == "video"
+    assert asset.status == "failed" and asset.media == "video"
+    assert asset.error is not None and "damaged or truncated" in asset.error
     steps = await load_steps(runtime, asset_id)
-    assert steps["decode"].status == "done" and steps["capture_time"].status == "done"
-    skipped = {step: row for step, row in steps.items() if row.status == "skipped"}
-    assert set(skipped) == {
-        "preview",
-        "thumbnail",
-        "placeholder",
-        "metadata",
-        "place",
-        "palette",
-        "hashes",
-        "quality",
-    }
-    assert all("no video decoder" in (row.error or "") for row in skipped.values())
+    assert steps["decode"].status == "failed" and steps["decode"].error == asset.error
+    assert {row.status for step, row in steps.items() if step != "decode"} == {"skipped"}
+    assert [(job.status, job.attempts) for job in await jobs_of(runtime, asset_id)] == [
+        ("succeeded", 1)
+    ]
 
 
 async def _storage_path(runtime: Runtime, asset_id: Any, storage: LibraryStorage) -> Any:

@@ -554,7 +554,8 @@ async def derivative_file(
     path = storage.derivative_path(asset.id, name)
     if await asyncio.to_thread(path.is_file):
         return path
-    original = await _drawable_original(session, asset=asset, storage=storage)
+    # A video's thumbnail and preview are drawn from its poster frame.
+    original = await _drawable_original(session, asset=asset, storage=storage, poster=True)
     try:
         data = await asyncio.to_thread(
             render_derivative, asset, original, name, max_pixels=max_pixels
@@ -612,12 +613,16 @@ def _cached_copies(storage: LibraryStorage, asset_id: uuid.UUID) -> int:
 
 
 async def _drawable_original(
-    session: AsyncSession, *, asset: Asset, storage: LibraryStorage
+    session: AsyncSession, *, asset: Asset, storage: LibraryStorage, poster: bool = False
 ) -> Path:
-    """The original of an asset that pictures can be drawn from (else a clear 409/422)."""
+    """The original of an asset that pictures can be drawn from (else a clear 409/422).
+
+    ``poster``: the caller draws a video's poster frame (the fixed derivatives); arbitrary
+    renditions are only made from still pictures.
+    """
     if asset.status == AssetStatus.FAILED:
         raise AssetUnreadable("the original could not be decoded", details={"reason": asset.error})
-    if asset.media == MediaKind.VIDEO:
+    if asset.media == MediaKind.VIDEO and not poster:
         raise AssetUnreadable("videos have no still image to draw from")
     if asset.status == AssetStatus.PENDING:
         raise AssetNotReady("the asset is still being processed; try again shortly")

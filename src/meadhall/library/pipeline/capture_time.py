@@ -2,9 +2,11 @@
 
 Sources, most trusted first:
 
-1. ``exif_offset`` — the camera wrote ``OffsetTimeOriginal``: the instant is exact.
+1. ``exif_offset`` — the camera wrote ``OffsetTimeOriginal`` (or a phone's video its local
+   creation date with the offset): the instant is exact.
 2. ``gps`` — the photo has a position: its zone (looked up offline) turns the wall time into
-   an instant.
+   an instant. A video's container instead records the instant (``creation_time``, in UTC):
+   the position's zone, else ``default_timezone``, gives its wall time.
 3. ``file_time`` — no capture date in the file: the file's modification time (indexed folders,
    scans), shown in the server's zone.
 4. ``server_default`` — a date without zone or position is read in ``default_timezone``; with
@@ -62,11 +64,12 @@ def resolve_capture_time(
     file_mtime: datetime | None,
     fallback: datetime,
     default_zone: str,
+    recorded_at: datetime | None = None,
 ) -> CaptureTime:
     """Combine what is known into one :class:`CaptureTime` (see the module's source order).
 
-    ``taken`` is the naive EXIF wall time, ``file_mtime`` and ``fallback`` (the upload time)
-    are aware instants.
+    ``taken`` is the naive EXIF wall time; ``recorded_at`` (a video's recording time),
+    ``file_mtime`` and ``fallback`` (the upload time) are aware instants.
     """
     default = load_zone(default_zone) or ZoneInfo("UTC")
     default_name = default.key
@@ -82,6 +85,11 @@ def resolve_capture_time(
         if gps_zone is not None and instant.astimezone(gps_zone).utcoffset() == offset:
             name = gps_zone.key
         return _known(taken, instant, name, TimeSource.EXIF_OFFSET)
+    if recorded_at is not None:
+        moment = recorded_at.astimezone(UTC)
+        if gps_zone is not None:
+            return _known(_wall_time(moment, gps_zone), moment, gps_zone.key, TimeSource.GPS)
+        return _known(_wall_time(moment, default), moment, default_name, TimeSource.SERVER_DEFAULT)
     if taken is not None and gps_zone is not None:
         instant = taken.replace(tzinfo=gps_zone).astimezone(UTC)
         return _known(taken, instant, gps_zone.key, TimeSource.GPS)

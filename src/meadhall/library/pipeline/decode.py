@@ -6,8 +6,7 @@
 - JPEG (and MPO) use ``draft()``: the decoder itself scales by 1/2, 1/4 or 1/8, which costs a
   fraction of a full decode. Other formats decode fully, then ``reduce()``.
 - EXIF orientation is applied once, here; every later step sees the picture as people do.
-- Videos are recognised from their container's magic bytes. Without a video decoder they are
-  stored and listed, but nothing is drawn from them.
+- Videos are recognised here from their container's magic bytes; ``video`` opens them.
 """
 
 from __future__ import annotations
@@ -31,6 +30,9 @@ _IMAGE_BRANDS = frozenset(
     {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
     | {b"avif", b"avis", b"mif2"}
 )
+
+# Old QuickTime files start straight with an atom instead of ``ftyp`` (as ingest accepts them).
+_QUICKTIME_ATOMS = frozenset({b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"})
 
 _heif_lock = threading.Lock()
 _heif_registered = False
@@ -82,6 +84,8 @@ def sniff_video(head: bytes) -> str | None:
         return "matroska"
     if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
         return "avi"
+    if len(head) >= 8 and head[4:8] in _QUICKTIME_ATOMS:
+        return "quicktime"
     return None
 
 

@@ -1,7 +1,8 @@
 """Thumbnails and previews: WebP, orientation applied, never larger than the original.
 
 The pipeline makes both from one decode (see ``analysis.analyse``); the files API calls
-:func:`render_derivative` to rebuild a missing one on request.
+:func:`render_derivative` to rebuild a missing one on request. A video's derivatives are drawn
+from its poster frame (see ``video``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from meadhall.library.models import MediaKind
-from meadhall.library.pipeline.decode import DecodeError, decode, draft_size
+from meadhall.library.pipeline.decode import decode, draft_size
+from meadhall.library.pipeline.video import open_video
 
 if TYPE_CHECKING:
     from meadhall.library.models import Asset
@@ -62,7 +64,9 @@ def render_derivative(
     """
     longest = SIZES[name]
     if asset.media == MediaKind.VIDEO:
-        raise DecodeError("no video decoder is installed on the server: videos have no poster")
+        # Opened from the path: a video is never read into memory whole.
+        clip = open_video(original_path, max_pixels=max_pixels, target=longest)
+        return encode_webp(fit(clip.poster, longest), name=name)
     data = original_path.read_bytes()
     decoded = decode(data, max_pixels=max_pixels, target=longest)
     return encode_webp(fit(decoded.image, longest), name=name, icc_profile=decoded.icc_profile)

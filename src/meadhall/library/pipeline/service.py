@@ -17,7 +17,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meadhall.library.models import Asset, AssetStatus, AssetStep, MediaKind, StepStatus
-from meadhall.library.pipeline.analysis import DERIVATIVE_STEPS, STEPS, StepOutcome
+from meadhall.library.pipeline.analysis import (
+    DERIVATIVE_STEPS,
+    NO_VIDEO_DECODER,
+    STEPS,
+    StepOutcome,
+)
 from meadhall.platform.jobs.models import PENDING_STATUSES, Job
 from meadhall.platform.jobs.service import enqueue
 
@@ -130,7 +135,9 @@ async def assets_with_unfinished_steps(
 ) -> list[Asset]:
     """Assets with a step pending or failed (retries left) for a while and no job on the way.
 
-    Assets whose original could not be decoded are final and never come back here.
+    Videos stored while the server had no video decoder (their steps skipped for that reason)
+    come back once too, to get their poster. Assets whose original could not be decoded are
+    final and never come back here.
     """
     cutoff = datetime.now(UTC) - older_than
     unfinished = exists().where(
@@ -141,6 +148,10 @@ async def assets_with_unfinished_steps(
             and_(
                 AssetStep.status == StepStatus.FAILED,
                 AssetStep.attempts < MAX_STEP_ATTEMPTS,
+            ),
+            and_(
+                AssetStep.status == StepStatus.SKIPPED,
+                AssetStep.error == NO_VIDEO_DECODER,
             ),
         ),
     )
@@ -156,7 +167,7 @@ async def assets_with_unfinished_steps(
 async def assets_with_derivatives(
     session: AsyncSession, *, after: uuid.UUID | None, limit: int
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """``(id, owner_id)`` of ready pictures whose derivative steps are done, by id (keyset)."""
+    """``(id, owner_id)`` of ready assets whose derivative steps are done, by id (keyset)."""
     not_done = exists().where(
         AssetStep.asset_id == Asset.id,
         AssetStep.step.in_(list(DERIVATIVE_STEPS)),
@@ -166,7 +177,7 @@ async def assets_with_derivatives(
         select(Asset.id, Asset.owner_id)
         .where(
             Asset.status == AssetStatus.READY,
-            Asset.media.in_([MediaKind.IMAGE, MediaKind.ANIMATION]),
+            Asset.media.in_([MediaKind.IMAGE, MediaKind.ANIMATION, MediaKind.VIDEO]),
             ~not_done,
         )
         .order_by(Asset.id)

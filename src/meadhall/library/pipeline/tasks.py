@@ -23,7 +23,6 @@ from meadhall.library.models import (
     Asset,
     AssetStatus,
     LibraryFolder,
-    MediaKind,
     StepStatus,
 )
 from meadhall.library.pipeline import service
@@ -37,6 +36,7 @@ from meadhall.library.pipeline.analysis import (
     StepOutcome,
     analyse,
 )
+from meadhall.library.pipeline.decode import HEAD_BYTES, sniff_video
 from meadhall.library.storage import LibraryStorage, UnsafePath
 from meadhall.platform.jobs.context import JobContext
 from meadhall.platform.jobs.registry import job_kind
@@ -66,8 +66,11 @@ class _OriginalUnreadable(Exception):
 
 
 def _read_original(path: Path) -> bytes:
+    """The original's bytes; only the first ones of a video, which is opened from its path."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+            return head if sniff_video(head) is not None else head + handle.read()
     except (FileNotFoundError, NotADirectoryError):
         raise _OriginalUnreadable("the original file is missing") from None
     except IsADirectoryError:
@@ -106,7 +109,8 @@ async def _load(ctx: JobContext, storage: LibraryStorage, asset_id: uuid.UUID) -
     complete = asset.status != AssetStatus.PENDING and all(
         name in steps and steps[name].status in finished for name in STEPS
     )
-    if complete and asset.status == AssetStatus.READY and asset.media != MediaKind.VIDEO:
+    if complete and asset.status == AssetStatus.READY:
+        # Videos included: they have a poster's derivatives like any picture.
         complete = _derivatives_present(storage, asset_id)
     return _Loaded(
         asset_id=asset.id,
@@ -138,6 +142,7 @@ def _analyse_file(path: Path, loaded: _Loaded, default_zone: str, max_pixels: in
             fallback_time=loaded.created_at,
             default_timezone=default_zone,
             max_pixels=max_pixels,
+            path=path,
         )
     )
 
