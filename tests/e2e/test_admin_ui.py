@@ -97,11 +97,12 @@ def test_invites_and_accounts(
     guest.get_by_role("button", name="Create account").click()
     expect(guest).to_have_url(library.url + "/")
 
-    page.get_by_role("button", name="Refresh").click()
+    # The admin's open page follows without a reload: her row appears, the invite is used up.
     sigrid = row(page, "users", GUEST["email"])
     expect(sigrid).to_contain_text("Member")
     expect(sigrid.locator("[data-user-status]")).to_have_text("Active")
     expect(invite.locator("[data-invite-status]")).to_have_text("Used up")
+    expect(invite).to_contain_text("1 of 1")
 
     # A second invite, never sent: revoked.
     page.get_by_role("button", name="New invite").click()
@@ -160,6 +161,9 @@ def test_invites_and_accounts(
                 break
             time.sleep(0.2)
     assert any(user["display_name"] == "Deleted user" for user in users)
+    # The page heard the job finish: the anonymised row replaced hers without a reload.
+    expect(page.locator('[data-table="users"] tr', has_text="Deleted user")).to_have_count(1)
+    expect(page.locator(f'[data-table="users"] tr[data-email="{GUEST["email"]}"]')).to_have_count(0)
 
 
 def test_folder_assign_and_rescan(

@@ -215,6 +215,7 @@ async def onboarding(
     user = await service.onboard(
         session, email=body.email, password=body.password, display_name=body.display_name
     )
+    service.tell_admins(session, runtime.bus, "account.changed", user.id)
     tokens = await service.issue_tokens(session, settings=runtime.settings, user=user)
     return _token_response(response, runtime, tokens)
 
@@ -244,6 +245,9 @@ async def register(
         password=body.password,
         display_name=body.display_name,
     )
+    service.tell_admins(session, runtime.bus, "account.changed", user.id)
+    # The invite gained a use (and may be used up now).
+    service.tell_admins(session, runtime.bus, "invite.changed")
     tokens = await service.issue_tokens(session, settings=runtime.settings, user=user)
     return _token_response(response, runtime, tokens)
 
@@ -421,7 +425,7 @@ async def change_password(
     responses=error_responses(NotAuthenticated, WrongPassword, LastAdmin),
 )
 async def delete_me(
-    body: DeleteAccount, principal: CurrentUser, session: DbSession
+    body: DeleteAccount, principal: CurrentUser, session: DbSession, runtime: RuntimeDep
 ) -> DeletionQueued:
     """Delete (or anonymise) the own account. Access ends now; a job removes the data."""
     job_id = await service.request_deletion(
@@ -431,6 +435,7 @@ async def delete_me(
         requested_by=principal.user_id,
         password=body.password,
     )
+    service.tell_admins(session, runtime.bus, "account.changed", principal.user_id)
     return DeletionQueued(job_id=job_id)
 
 
@@ -503,6 +508,7 @@ async def create_invite(
         expires_in_hours=body.expires_in_hours,
         note=body.note,
     )
+    service.tell_admins(session, runtime.bus, "invite.changed", invite.id)
     return InviteCreated.model_validate(
         {
             **_invite_read(invite).model_dump(),
@@ -535,9 +541,12 @@ async def list_invites(principal: AdminUser, session: DbSession) -> InviteList:
     response_class=Response,
     responses=error_responses(NotAuthenticated, NotAllowed, InviteNotFound),
 )
-async def revoke_invite(invite_id: uuid.UUID, principal: AdminUser, session: DbSession) -> Response:
+async def revoke_invite(
+    invite_id: uuid.UUID, principal: AdminUser, session: DbSession, runtime: RuntimeDep
+) -> Response:
     """Revoke an invite; its code stops working at once."""
     await service.revoke_invite(session, invite_id=invite_id)
+    service.tell_admins(session, runtime.bus, "invite.changed", invite_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -574,7 +583,7 @@ async def admin_list_users(
     responses=error_responses(NotAuthenticated, NotAllowed, EmailTaken, WeakPassword),
 )
 async def admin_create_user(
-    body: AdminUserCreate, principal: AdminUser, session: DbSession
+    body: AdminUserCreate, principal: AdminUser, session: DbSession, runtime: RuntimeDep
 ) -> User:
     """Create an account without an invite."""
     user = await service.create_user(
@@ -585,6 +594,7 @@ async def admin_create_user(
         is_admin=body.is_admin,
     )
     await session.refresh(user)
+    service.tell_admins(session, runtime.bus, "account.changed", user.id)
     return user
 
 
@@ -623,12 +633,14 @@ async def admin_delete_user(
     user_id: uuid.UUID,
     principal: AdminUser,
     session: DbSession,
+    runtime: RuntimeDep,
     mode: Literal["delete", "anonymise"] = "delete",
 ) -> DeletionQueued:
     """Delete or anonymise another account through a job."""
     job_id = await service.request_deletion(
         session, user_id=user_id, mode=mode, requested_by=principal.user_id
     )
+    service.tell_admins(session, runtime.bus, "account.changed", user_id)
     return DeletionQueued(job_id=job_id)
 
 

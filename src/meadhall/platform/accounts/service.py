@@ -58,6 +58,7 @@ from meadhall.platform.accounts.security import (
 )
 from meadhall.platform.db import on_commit
 from meadhall.platform.events.bus import EventBus, publish_after_commit
+from meadhall.platform.events.topics import ADMIN_TOPIC
 from meadhall.platform.mail import send_mail
 from meadhall.platform.runtime import Runtime
 
@@ -199,9 +200,26 @@ async def update_profile(
     return user
 
 
+def tell_admins(
+    session: AsyncSession,
+    bus: EventBus,
+    event: Literal["account.changed", "invite.changed"],
+    subject_id: uuid.UUID | None = None,
+) -> None:
+    """After commit, tell the admins' pages that an account or an invite changed.
+
+    Only the id travels (the page reads the lists again), so nothing private reaches the
+    admin topic that an admin could not read through the API anyway.
+    """
+    data = {"id": str(subject_id) if subject_id else None}
+    publish_after_commit(session, bus, ADMIN_TOPIC, event, data)
+
+
 def _publish_user(session: AsyncSession, bus: EventBus, user: User) -> None:
+    """Tell the user's own clients (the whole profile) and the admins' pages (a signal)."""
     data = UserRead.model_validate(user).model_dump(mode="json")
     publish_after_commit(session, bus, f"user:{user.id}", "user.updated", data)
+    tell_admins(session, bus, "account.changed", user.id)
 
 
 async def change_password(

@@ -44,6 +44,8 @@ async def delete_user(ctx: JobContext, payload: dict[str, Any]) -> None:
         await step(ctx, user_id, mode)
     async with ctx.transaction() as session:
         changed = await service.delete_or_anonymise(session, user_id=user_id, mode=mode)
+        if changed:
+            service.tell_admins(session, ctx.runtime.bus, "account.changed", user_id)
     logger.info(
         "account deletion finished",
         extra={"user_id": str(user_id), "mode": mode, "changed": changed},

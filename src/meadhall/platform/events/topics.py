@@ -22,6 +22,8 @@ from meadhall.platform.accounts.deps import Principal
 from meadhall.platform.runtime import Runtime
 
 MAX_TOPIC_LENGTH = 200
+# What the people who run the server follow: account and invite changes.
+ADMIN_TOPIC = "admin"
 _TOPIC = re.compile(r"^([a-z][a-z0-9_.-]{0,39})(?::([A-Za-z0-9_.-]{1,150}))?$")
 
 
@@ -139,7 +141,7 @@ async def _all_jobs_topic(request: TopicRequest) -> None:
         raise TopicRefused("only an admin may follow all jobs")
 
 
-@topic_rule("admin")
+@topic_rule(ADMIN_TOPIC)
 async def _admin_topic(request: TopicRequest) -> None:
     """Events for the people who run the server; admins only."""
     if not request.principal.is_admin:

@@ -1,8 +1,10 @@
 // Admin › Users: every account (role, status, joined, storage used) with its actions, and the
-// invites that let new people register.
+// invites that let new people register. Both lists follow the "admin" topic live: someone
+// registering, another admin's change or a finished deletion shows without a reload.
 
 import { api, ApiError } from "../api.js";
-import { confirmDialog, el, errorMessage, formatBytes, icon, iconButton, openDialog, toast, viewer } from "../ui.js";
+import { live } from "../live.js";
+import { confirmDialog, debounce, el, errorMessage, formatBytes, icon, iconButton, openDialog, toast, viewer } from "../ui.js";
 import { emptyState, pager, sectionHeader, timeElement } from "../admin/common.js";
 
 const PAGE_SIZE = 50;
@@ -31,7 +33,30 @@ async function loadUsers() {
   renderUsers();
 }
 
+// A re-render replaces the rows; the focused control (found again by its row and its label)
+// keeps the focus, so a live update never throws a keyboard user back to the top.
+function keepingFocus(section, render) {
+  const active = document.activeElement;
+  const row = active && section.contains(active) ? active.closest("tr[data-user-id], tr[data-invite-id]") : null;
+  const label = row ? active.getAttribute("aria-label") || active.textContent : null;
+  render();
+  if (!row) return;
+  const key = row.dataset.userId ? `tr[data-user-id="${row.dataset.userId}"]` : `tr[data-invite-id="${row.dataset.inviteId}"]`;
+  const again = [...section.querySelectorAll(`${key} button`)].find((button) => (button.getAttribute("aria-label") || button.textContent) === label);
+  if (again && !again.disabled) {
+    again.focus({ preventScroll: true });
+    return;
+  }
+  const heading = section.querySelector("h2");
+  heading?.setAttribute("tabindex", "-1");
+  heading?.focus({ preventScroll: true });
+}
+
 function renderUsers() {
+  keepingFocus(usersSection, drawUsers);
+}
+
+function drawUsers() {
   const { page } = state;
   const header = sectionHeader(
     "People",
@@ -240,7 +265,7 @@ function reloadInvites() {
 
 async function loadInvites() {
   state.invites = (await api.get("/api/invites")).items;
-  renderInvites();
+  keepingFocus(invitesSection, renderInvites);
 }
 
 const INVITE_STATUS = {
@@ -357,6 +382,17 @@ async function revokeInvite(invite) {
 }
 
 // Start ------------------------------------------------------------------------------------
+
+const liveUsers = debounce(reloadUsers, 300);
+const liveInvites = debounce(reloadInvites, 300);
+live.on("admin", (frame) => {
+  if (frame.event === "account.changed") liveUsers();
+  else if (frame.event === "invite.changed") liveInvites();
+});
+live.onResync(() => {
+  liveUsers();
+  liveInvites();
+});
 
 async function start() {
   mount.classList.add("admin");
