@@ -114,7 +114,10 @@ export class Stage {
     const width = this.asset.width || this.main?.naturalWidth || box.width;
     const height = this.asset.height || this.main?.naturalHeight || box.height;
     if (!box.width || !box.height || !width || !height) return;
-    const fit = Math.min(box.width / width, box.height / height, 1);
+    // Photos are never blown up past their pixels (zoom does that on request); a video
+    // cannot be zoomed, so it fills the screen as players do.
+    const cap = this.asset.media === "video" ? Infinity : 1;
+    const fit = Math.min(box.width / width, box.height / height, cap);
     this.baseWidth = Math.max(1, Math.round(width * fit));
     this.baseHeight = Math.max(1, Math.round(height * fit));
     this.frame.style.width = `${this.baseWidth}px`;
