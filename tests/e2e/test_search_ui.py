@@ -274,6 +274,7 @@ def test_range_select_bulk_tag_and_archive(
     tiles.nth(0).locator("[data-select]").click()
     selection.get_by_role("button", name="Archive").click()
     expect_results(page, "c scroll", "d scroll")
+    expect(page.locator("[data-search-status]")).to_have_text("2 photos")
     page.get_by_label("Archived", exact=True).select_option("any")
     expect_results(page, "b scroll", "c scroll", "d scroll")
     expect(page).to_have_url(re.compile(r"archived=any"))
@@ -288,6 +289,17 @@ def test_range_select_bulk_tag_and_archive(
     page.go_back()
     expect(page).not_to_have_url(re.compile(r"archived="))
     expect_results(page, "b scroll", "c scroll", "d scroll")
+
+    # Changes made elsewhere (another tab, a phone) reach the results shown: a rename shows,
+    # a photo put in the trash leaves, and the count follows.
+    expect(page.locator("[data-search-status]")).to_have_text("3 photos")
+    with library.api() as client:
+        renamed = client.patch(f"/api/library/assets/{ids[3]}", json={"name": "d scroll, renamed"})
+        assert renamed.status_code == 200, renamed.text
+        trashed = client.delete(f"/api/library/assets/{ids[2]}")
+        assert trashed.status_code in (200, 204), trashed.text
+    expect_results(page, "b scroll", "d scroll, renamed")
+    expect(page.locator("[data-search-status]")).to_have_text("2 photos")
 
     # On a phone the filters fold behind one button that counts them.
     page.set_viewport_size({"width": 360, "height": 740})

@@ -1034,9 +1034,10 @@ export class AssetGrid extends EventTarget {
     this.repaint(item.id);
   }
 
+  // Take ``ids`` out of the grid; fires "remove" with the ids that were in it.
   remove(ids, { keepSelection = false } = {}) {
     const anchor = this.captureAnchor();
-    let changed = false;
+    const removed = [];
     let unselected = false;
     for (const id of ids) {
       const section = this.where.get(id);
@@ -1047,13 +1048,14 @@ export class AssetGrid extends EventTarget {
       this.indexSection(section);
       this.tiles.get(id)?.remove();
       this.tiles.delete(id);
-      changed = true;
+      removed.push(id);
     }
-    if (!changed && !unselected) return;
+    if (!removed.length && !unselected) return;
     this.sections = this.sections.filter((s) => !s.items || s.items.length);
     this.reflow(anchor);
     this.refreshEmpty();
     if (unselected) this.selectionChanged();
+    if (removed.length) this.dispatchEvent(new CustomEvent("remove", { detail: { ids: removed } }));
   }
 
   has(id) {

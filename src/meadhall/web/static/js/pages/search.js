@@ -8,6 +8,7 @@
 // keeps it and the results in step with the address.
 
 import { api } from "../api.js";
+import { live } from "../live.js";
 import { AssetGrid } from "../library/grid.js";
 import { QuerySource } from "../library/sources.js";
 import { SelectionBar, bulk, libraryActions } from "../library/selection.js";
@@ -23,7 +24,7 @@ import {
   readFilters,
   sameFilters,
 } from "../library/filters.js";
-import { el, errorMessage, formatCount, icon, toast } from "../ui.js";
+import { el, errorMessage, formatCount, icon, toast, viewer } from "../ui.js";
 
 const TYPING_MS = 300;
 const TAG_SUGGESTIONS = 8;
@@ -147,6 +148,12 @@ class CountingSource extends QuerySource {
     if (this.onCount) this.onCount(this.loaded, page.done);
     return page;
   }
+
+  // Results that left the grid (trashed, archived, no longer matching) leave the count too.
+  forget(count) {
+    this.loaded = Math.max(0, this.loaded - count);
+    if (this.onCount) this.onCount(this.loaded, this.done);
+  }
 }
 
 function showCount(count, done) {
@@ -164,14 +171,16 @@ function runSearch() {
   status.textContent = "";
   const mount = el("div", { class: "search__grid" });
   results.replaceChildren(mount);
+  // A page of an earlier search that lands late must not overwrite this one's count.
+  const source = new CountingSource(filtersToParams(current), (count, done) => generation === searches && showCount(count, done));
   grid = new AssetGrid(mount, {
-    // A page of an earlier search that lands late must not overwrite this one's count.
-    source: new CountingSource(filtersToParams(current), (count, done) => generation === searches && showCount(count, done)),
+    source,
     selectable: true,
     // Results are usually a few photos spread over years: months keep them dense.
     groupBy: "month",
     empty: emptyState,
   });
+  grid.addEventListener("remove", (event) => source.forget(event.detail.ids.length));
   bar = new SelectionBar(grid, { actions: actionsFor(current) });
 }
 
@@ -580,6 +589,26 @@ async function start() {
   await lists[1];
   render();
 }
+
+// Live: results already shown follow their changes (a new name, favourite), and leave when
+// they no longer match (deleted, trashed, archived or unarchived, unfavourited) — whether the
+// change came from this page, another tab or another device. New photos are not added: a
+// search shows what matched when it ran.
+function stillMatches(data) {
+  if (data.trashed) return false;
+  if (typeof data.is_archived === "boolean" && current.archived !== "any" && data.is_archived !== current.archived) return false;
+  if (current.favourite && data.is_favourite === false) return false;
+  return true;
+}
+
+function onLibraryEvent(frame) {
+  const data = frame.data || {};
+  if (!grid || !data.id) return;
+  if (frame.event === "asset.deleted" || !stillMatches(data)) grid.remove([data.id]);
+  else if (frame.event === "asset.changed" || frame.event === "asset.processed") grid.update(data);
+}
+
+if (viewer.userId) live.on(`library:${viewer.userId}`, onLibraryEvent);
 
 start().catch((error) => {
   status.textContent = errorMessage(error);
