@@ -19,6 +19,7 @@ from meadhall.library.pipeline.service import queue_processing
 from meadhall.library.storage import LibraryStorage
 from meadhall.platform.events.bus import SESSION_BUS_KEY, EventBus
 from meadhall.platform.jobs.models import Job
+from meadhall.platform.jobs.service import enqueue
 from meadhall.platform.jobs.worker import running_worker
 from meadhall.platform.runtime import Runtime
 
@@ -82,6 +83,22 @@ async def jobs_of(runtime: Runtime, asset_id: uuid.UUID) -> list[Job]:
             select(Job).where(Job.dedup_key == f"asset:{asset_id}").order_by(Job.created_at)
         )
         return list(rows)
+
+
+async def run_sweep(runtime: Runtime) -> None:
+    """Queue the missing-files sweep and wait until it succeeded (a worker must be running)."""
+    async with runtime.db.transaction() as session:
+        job = await enqueue(session, kind="library.sweep_missing", payload={})
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        async with runtime.db.sessionmaker() as session:
+            row = await session.get(Job, job.id)
+            assert row is not None
+        if row.status in ("succeeded", "failed", "cancelled"):
+            break
+        assert asyncio.get_running_loop().time() < deadline, "the sweep did not finish"
+        await asyncio.sleep(0.05)
+    assert row.status == "succeeded", row.last_error
 
 
 async def wait_processed(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -10,12 +9,11 @@ from sqlalchemy import text
 
 from meadhall.library.pipeline.service import mark_steps_pending
 from meadhall.library.storage import LibraryStorage
-from meadhall.platform.jobs.models import Job
-from meadhall.platform.jobs.service import enqueue
 from meadhall.platform.runtime import Runtime
 from tests.library.pipeline.conftest import (
     jobs_of,
     load_steps,
+    run_sweep,
     store_pending,
     wait_processed,
 )
@@ -31,21 +29,6 @@ async def _age_steps(runtime: Runtime, asset_id: uuid.UUID, minutes: int = 30) -
             ),
             {"m": minutes, "id": asset_id},
         )
-
-
-async def _sweep(runtime: Runtime) -> None:
-    async with runtime.db.transaction() as session:
-        job = await enqueue(session, kind="library.sweep_missing", payload={})
-    deadline = asyncio.get_running_loop().time() + 30
-    while True:
-        async with runtime.db.sessionmaker() as session:
-            row = await session.get(Job, job.id)
-            assert row is not None
-        if row.status in ("succeeded", "failed", "cancelled"):
-            break
-        assert asyncio.get_running_loop().time() < deadline, "the sweep did not finish"
-        await asyncio.sleep(0.05)
-    assert row.status == "succeeded", row.last_error
 
 
 async def test_sweep_requeues_lost_and_missing_work(
@@ -73,7 +56,7 @@ async def test_sweep_requeues_lost_and_missing_work(
         thumbnail = storage.derivative_path(done, "thumbnail.webp")
         thumbnail.unlink()
 
-        await _sweep(runtime)
+        await run_sweep(runtime)
         lost_asset, _ = await wait_processed(runtime, lost, done)
 
     assert lost_asset.status == "ready"
@@ -101,7 +84,7 @@ async def test_failed_steps_are_retried_a_few_times_only(
                 {"id": asset_id},
             )
         await _age_steps(runtime, asset_id)
-        await _sweep(runtime)
+        await run_sweep(runtime)
         assert len(await jobs_of(runtime, asset_id)) == 1  # out of retries: left alone
         async with runtime.db.transaction() as session:
             await session.execute(
@@ -109,7 +92,7 @@ async def test_failed_steps_are_retried_a_few_times_only(
                 {"id": asset_id},
             )
         await _age_steps(runtime, asset_id)
-        await _sweep(runtime)
+        await run_sweep(runtime)
         await wait_processed(runtime, asset_id)
     steps = await load_steps(runtime, asset_id)
     assert steps["palette"].status == "done" and steps["palette"].attempts == 0

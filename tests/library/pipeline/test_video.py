@@ -41,10 +41,14 @@ from meadhall.library.pipeline.video import (
     turn_upright,
 )
 from meadhall.library.storage import LibraryStorage
-from meadhall.platform.jobs.models import Job
-from meadhall.platform.jobs.service import enqueue
 from meadhall.platform.runtime import Runtime
-from tests.library.pipeline.conftest import jobs_of, load_asset, load_steps, wait_processed
+from tests.library.pipeline.conftest import (
+    jobs_of,
+    load_asset,
+    load_steps,
+    run_sweep,
+    wait_processed,
+)
 
 UPLOAD = "/api/library/assets"
 RED = (220, 30, 30)
@@ -462,7 +466,7 @@ async def test_lost_posters_are_drawn_again(
                 text("UPDATE assets SET placeholder = NULL, width = NULL WHERE id = :id"),
                 {"id": legacy},
             )
-        await _sweep(runtime)
+        await run_sweep(runtime)
         again, upgraded = await wait_processed(runtime, missing, legacy)
     assert storage.derivative_path(missing, "thumbnail.webp").is_file()
     assert [job.status for job in await jobs_of(runtime, missing)] == ["succeeded"] * 2
@@ -497,18 +501,3 @@ async def test_files_api_draws_a_lost_poster_again(
     resized = await client.get(f"{url}/image", params={"width": 40}, headers=user.headers)
     assert resized.status_code == 422
     assert "video" in resized.json()["error"]["message"]
-
-
-async def _sweep(runtime: Runtime) -> None:
-    async with runtime.db.transaction() as session:
-        job = await enqueue(session, kind="library.sweep_missing", payload={})
-    deadline = asyncio.get_running_loop().time() + 30
-    while True:
-        async with runtime.db.sessionmaker() as session:
-            row = await session.get(Job, job.id)
-            assert row is not None
-        if row.status in ("succeeded", "failed", "cancelled"):
-            break
-        assert asyncio.get_running_loop().time() < deadline, "the sweep did not finish"
-        await asyncio.sleep(0.05)
-    assert row.status == "succeeded", row.last_error
