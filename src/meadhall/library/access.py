@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meadhall.library.assets.schemas import BulkError
 from meadhall.library.errors import AlbumNotFound, AssetNotFound, NotAlbumOwner, NotAssetOwner
 from meadhall.library.models import Album, AlbumAsset, AlbumMember, AlbumRole, Asset
 
@@ -61,6 +63,42 @@ async def visible_assets(
     if for_update:
         query = query.with_for_update(of=Asset)
     return list((await session.scalars(query)).all())
+
+
+@dataclass(frozen=True)
+class BulkTarget:
+    """One id of a bulk request: the caller's own asset (locked), or why it is refused."""
+
+    id: uuid.UUID
+    asset: Asset | None
+    error: BulkError | None
+
+
+async def bulk_targets(
+    session: AsyncSession, *, asset_ids: Sequence[uuid.UUID], user_id: uuid.UUID, verb: str
+) -> list[BulkTarget]:
+    """Each distinct id of ``asset_ids`` in order, with the rules of the one-asset routes: an
+    asset the caller cannot see is ``asset_not_found``, one they only see through an album is
+    ``not_asset_owner`` ("only the owner may <verb> this"). Owned assets are locked."""
+    unique = list(dict.fromkeys(asset_ids))
+    found = {
+        asset.id: asset
+        for asset in await visible_assets(
+            session, asset_ids=unique, user_id=user_id, for_update=True
+        )
+    }
+    targets: list[BulkTarget] = []
+    for asset_id in unique:
+        asset = found.get(asset_id)
+        if asset is None:
+            error = BulkError(code=AssetNotFound.code, message="no such asset")
+            targets.append(BulkTarget(asset_id, None, error))
+        elif asset.owner_id != user_id:
+            error = BulkError(code=NotAssetOwner.code, message=f"only the owner may {verb} this")
+            targets.append(BulkTarget(asset_id, None, error))
+        else:
+            targets.append(BulkTarget(asset_id, asset, None))
+    return targets
 
 
 async def owned_asset(

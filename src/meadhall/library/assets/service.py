@@ -26,8 +26,8 @@ from meadhall.library.access import (
     album_role,
     album_visible,
     asset_visible,
+    bulk_targets,
     owned_asset,
-    visible_assets,
 )
 from meadhall.library.assets import repository
 from meadhall.library.assets.errors import (
@@ -58,7 +58,7 @@ from meadhall.library.assets.schemas import (
     StepRead,
     hash_hex,
 )
-from meadhall.library.errors import AssetNotFound, NotAssetOwner, TagNotFound
+from meadhall.library.errors import AssetNotFound, TagNotFound
 from meadhall.library.events import ASSET_CHANGED, ASSET_DELETED, announce_asset
 from meadhall.library.models import (
     Album,
@@ -474,30 +474,18 @@ async def bulk_action(
     ``asset_not_found``, one they only see through an album is ``not_asset_owner``, and purge
     needs the asset in the trash.
     """
-    unique = list(dict.fromkeys(ids))
-    found = {
-        asset.id: asset
-        for asset in await visible_assets(
-            session, asset_ids=unique, user_id=user_id, for_update=True
-        )
-    }
     results: list[BulkItem] = []
     to_purge: list[Asset] = []
-    for asset_id in unique:
-        asset = found.get(asset_id)
-        error: BulkError | None = None
-        if asset is None:
-            error = BulkError(code=AssetNotFound.code, message="no such asset")
-        elif asset.owner_id != user_id:
-            error = BulkError(code=NotAssetOwner.code, message="only the owner may change this")
-        elif action == BulkAction.PURGE:
+    for target in await bulk_targets(session, asset_ids=ids, user_id=user_id, verb="change"):
+        asset, error = target.asset, target.error
+        if asset is not None and action == BulkAction.PURGE:
             if asset.trashed_at is None:
                 error = BulkError(code=AssetNotTrashed.code, message="not in the trash")
             else:
                 to_purge.append(asset)
-        else:
+        elif asset is not None:
             await _apply_flags(session, asset, **_BULK_FLAGS[action])
-        results.append(BulkItem(id=asset_id, ok=error is None, error=error))
+        results.append(BulkItem(id=target.id, ok=error is None, error=error))
     await purge_assets(session, assets=to_purge, storage=storage)
     done = sum(1 for item in results if item.ok)
     return BulkResult(done=done, failed=len(results) - done, results=results)

@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meadhall.library import access
-from meadhall.library.assets.schemas import BulkError, BulkItem, BulkResult
-from meadhall.library.errors import AssetNotFound, NotAssetOwner, TagNameTaken, TagNotFound
+from meadhall.library.assets.schemas import BulkItem, BulkResult
+from meadhall.library.errors import TagNameTaken, TagNotFound
 from meadhall.library.events import ASSET_CHANGED, announce_asset
 from meadhall.library.models import Asset, Tag
 from meadhall.library.tags import repository
@@ -219,35 +219,19 @@ async def attach_to_assets(
     request (:class:`TagNotFound`); names are created as needed. Assets that gained a tag get
     an ``asset.changed`` event.
     """
-    unique = list(dict.fromkeys(asset_ids))
     ids = await _resolve(session, owner_id=user_id, tag_ids=tag_ids, names=names, create=True)
-    found = {
-        asset.id: asset
-        for asset in await access.visible_assets(
-            session, asset_ids=unique, user_id=user_id, for_update=True
-        )
-    }
-    results: list[BulkItem] = []
-    owned: list[uuid.UUID] = []
-    for asset_id in unique:
-        asset = found.get(asset_id)
-        error: BulkError | None = None
-        if asset is None:
-            error = BulkError(code=AssetNotFound.code, message="no such asset")
-        elif asset.owner_id != user_id:
-            error = BulkError(code=NotAssetOwner.code, message="only the owner may tag this")
-        else:
-            owned.append(asset_id)
-        results.append(BulkItem(id=asset_id, ok=error is None, error=error))
-    changed = await repository.link_many(session, asset_ids=owned, tag_ids=ids)
+    targets = await access.bulk_targets(session, asset_ids=asset_ids, user_id=user_id, verb="tag")
+    results = [BulkItem(id=t.id, ok=t.error is None, error=t.error) for t in targets]
+    owned = {t.id: t.asset for t in targets if t.asset is not None}
+    changed = await repository.link_many(session, asset_ids=list(owned), tag_ids=ids)
     now = datetime.now(UTC)
-    for asset_id in owned:
+    for asset_id, asset in owned.items():
         if asset_id in changed:
-            found[asset_id].updated_at = now
+            asset.updated_at = now
     await session.flush()
-    for asset_id in owned:
+    for asset_id, asset in owned.items():
         if asset_id in changed:
-            await announce_asset(session, found[asset_id], ASSET_CHANGED)
+            await announce_asset(session, asset, ASSET_CHANGED)
     done = len(owned)
     return BulkResult(done=done, failed=len(results) - done, results=results)
 

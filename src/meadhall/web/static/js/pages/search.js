@@ -459,7 +459,7 @@ function renderSuggestions() {
     el(
       "li",
       {
-        class: "search__option",
+        class: "tag-input__option",
         role: "option",
         id: `search-tag-option-${index}`,
         "aria-selected": String(index === activeSuggestion),
@@ -468,11 +468,11 @@ function renderSuggestions() {
       },
       icon("tag", "icon icon--small"),
       el("span", { class: "search__option-name" }, tag.name),
-      el("span", { class: "search__option-count" }, tag.asset_count.toLocaleString()),
+      el("span", { class: "tag-input__count" }, tag.asset_count.toLocaleString()),
     ),
   );
   if (!options.length && typed) {
-    options.push(el("li", { class: "search__option search__option--none", role: "option", "aria-disabled": "true" }, `No tag starts with “${typed}”`));
+    options.push(el("li", { class: "tag-input__option search__option--none", role: "option", "aria-disabled": "true" }, `No tag starts with “${typed}”`));
   }
   tagList.replaceChildren(...options);
   const open = options.length > 0 && document.activeElement === tagInput;
