@@ -152,6 +152,16 @@ async def test_killed_worker_mid_pipeline_asset_still_ends_ready(
             return (await asset()).status == "ready"
 
         await _until(ready, "the asset to be processed", 60, workers.logs)
+
+        # The asset is committed by the handler; the attempt is closed just after it returns.
+        async def job_done() -> bool:
+            async with db.sessionmaker() as session:
+                status = await session.scalar(
+                    select(Job.status).where(Job.dedup_key == f"asset:{asset_id}")
+                )
+            return status == "succeeded"
+
+        await _until(job_done, "the job to be marked succeeded", 30, workers.logs)
         async with db.sessionmaker() as session:
             steps = list(
                 await session.scalars(select(AssetStep).where(AssetStep.asset_id == asset_id))
