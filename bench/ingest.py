@@ -165,13 +165,12 @@ async def _count(db: object, query: str) -> int:
 async def run_pipeline(
     maintenance_url: str, photos: list[bytes], workers: int, concurrency: int, folder: Path
 ) -> float:
-    from meadhall.config import Settings
     from meadhall.library.models import Asset, Origin
     from meadhall.library.pipeline.service import queue_processing
     from meadhall.library.storage import LibraryStorage
     from meadhall.platform.accounts.models import User
     from meadhall.platform.db import Database
-    from meadhall.platform.jobs import kinds  # noqa: F401  (registers the kinds)
+    from meadhall.wings import HOUSE
 
     data_dir = folder / f"data-{workers}"
     processes: list[subprocess.Popen[bytes]] = []
@@ -188,7 +187,7 @@ async def run_pipeline(
                     if time.monotonic() > deadline:
                         raise RuntimeError("a worker did not start; see the worker logs")
                     await asyncio.sleep(0.2)
-            settings = Settings(database_url=url, data_dir=data_dir)
+            settings = HOUSE.settings_class(database_url=url, data_dir=data_dir)
             storage = LibraryStorage(settings)
             async with db.transaction() as session:
                 user = User(email="bench@example.com", display_name="bench", password_hash="x")

@@ -149,10 +149,9 @@ def _percentile(values: list[float], fraction: float) -> float:
 async def run(url: str, args: argparse.Namespace) -> list[tuple[str, ...]]:
     from meadhall.platform.db import Database
     from meadhall.platform.db.migrate import upgrade
-    from meadhall.platform.jobs.worker import import_kinds
+    from meadhall.wings import HOUSE
 
-    import_kinds()
-    await asyncio.to_thread(upgrade, url)
+    await asyncio.to_thread(upgrade, url, HOUSE.migration_locations)
     rows = []
     for count in args.workers:
         db = Database(url, pool_size=4)

@@ -149,12 +149,12 @@ async def run(url: str, args: argparse.Namespace) -> list[tuple[str, ...]]:
     from asgi_lifespan import LifespanManager
 
     from meadhall.app import create_app
-    from meadhall.config import Settings
     from meadhall.platform.accounts.security import create_access_token
+    from meadhall.wings import HOUSE
 
     rows: list[tuple[str, ...]] = []
     with tempfile.TemporaryDirectory(prefix="meadhall-bench-data-") as data_dir:
-        settings = Settings(
+        settings = HOUSE.settings_class(
             database_url=url,
             data_dir=Path(data_dir),
             secret_key=SECRET,

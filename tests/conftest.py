@@ -32,6 +32,7 @@ from meadhall.config import Settings
 from meadhall.platform.accounts.models import User
 from meadhall.platform.accounts.security import create_access_token, hash_password
 from meadhall.platform.runtime import Runtime
+from meadhall.wings import HOUSE
 
 TEST_SECRET = "test-secret-key-" + "x" * 32
 REDIS_URL = os.environ.get("MEADHALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -100,7 +101,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "log_level": "warning",
     }
     values.update(overrides)
-    return Settings(**values)
+    return HOUSE.settings_class(**values)
 
 
 @pytest.fixture(scope="session")

@@ -41,7 +41,11 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    """Meadhall's configuration. Field names map to ``MEADHALL_<NAME>`` variables."""
+    """The platform's configuration. Field names map to ``MEADHALL_<NAME>`` variables.
+
+    A wing with settings of its own subclasses this class; the house composes one class from
+    them all (``House.settings_class``), so one pass validates everything.
+    """
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -96,32 +100,12 @@ class Settings(BaseSettings):
     # A worker silent for this long is declared dead and its running jobs are retried.
     worker_stalled_seconds: Annotated[int, Field(ge=2, le=3600)] = 30
     worker_heartbeat_seconds: Annotated[float, Field(gt=0, le=600)] = 5.0
-    # Extra modules that register job kinds (besides meadhall.platform.jobs.kinds).
+    # Extra modules that register job kinds (besides those the wings' manifests list).
     job_modules: list[str] | None = None
 
     # How many recent events (all topics together) are kept for clients that reconnect.
     event_buffer_size: Annotated[int, Field(ge=10, le=100_000)] = 1000
     websocket_heartbeat_seconds: Annotated[float, Field(gt=0, le=300)] = 25.0
-
-    # Library: how many bytes each user may store (unset: no limit; per-user overrides exist).
-    library_quota_bytes: Annotated[int, Field(ge=0)] | None = None
-    # Where uploads are filed inside the library folder; see library/storage.py.
-    library_path_template: str = "{user}/{year}/{month}/{name}"
-    # The zone of capture times that carry none (no EXIF offset, no GPS).
-    default_timezone: str = "UTC"
-    upload_max_bytes: Annotated[int, Field(ge=1024)] = 512 * 1024 * 1024
-    upload_chunk_max_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024 * 1024)] = 16 * 1024 * 1024
-    upload_expiry_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
-    # One multipart upload request: at most this many files and this many bytes in all.
-    upload_max_files: Annotated[int, Field(ge=1, le=10_000)] = 200
-    upload_max_request_bytes: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024 * 1024
-    # Decoding refuses images with more pixels than this (decompression bombs).
-    max_image_pixels: Annotated[int, Field(ge=1_000_000)] = 250_000_000
-    url_import_max_bytes: Annotated[int, Field(ge=1024)] = 100 * 1024 * 1024
-    url_import_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
-    trash_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
-    # A file in a watched folder is read once it has not changed for this long.
-    folder_stability_seconds: Annotated[float, Field(ge=0, le=3600)] = 5.0
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
@@ -237,21 +221,6 @@ class Settings(BaseSettings):
         digest = hashlib.sha256(identity.encode()).hexdigest()[:8]
         return f"meadhall:{name}:{digest}:"
 
-    @cached_property
-    def library_dir(self) -> Path:
-        """Managed originals (uploads); never modified once written."""
-        return self.resolved_data_dir / "library"
-
-    @cached_property
-    def cache_dir(self) -> Path:
-        """Derivatives (thumbnails, previews); can be deleted and rebuilt from originals."""
-        return self.resolved_data_dir / "cache"
-
-    @cached_property
-    def tmp_dir(self) -> Path:
-        """Uploads in progress and files being written; on the same disk as the library."""
-        return self.resolved_data_dir / "tmp"
-
     @property
     def smtp_enabled(self) -> bool:
         return self.smtp_host is not None
@@ -275,10 +244,14 @@ class Settings(BaseSettings):
         return key
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read and validate the settings; raise :class:`ConfigError` naming every bad setting."""
+def load_settings(*, settings_class: type[Settings] = Settings, **overrides: object) -> Settings:
+    """Read and validate the settings; raise :class:`ConfigError` naming every bad setting.
+
+    ``settings_class`` is the platform's :class:`Settings` or a subclass with the wings' own
+    fields (see ``House.settings_class``).
+    """
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return settings_class(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = []
         for error in exc.errors():

@@ -13,6 +13,7 @@ from meadhall.platform.db import Database
 
 if TYPE_CHECKING:
     from meadhall.platform.events.bus import EventBus
+    from meadhall.platform.house import House
 
 
 @dataclass
@@ -22,6 +23,8 @@ class Runtime:
     settings: Settings
     db: Database
     bus: EventBus
+    # The platform and the wings this process was built from.
+    house: House
     # Filled in by the domains that need a place for their process-wide state.
     extras: dict[str, Any] = field(default_factory=dict)
 

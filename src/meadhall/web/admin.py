@@ -6,19 +6,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from meadhall.platform.deps import RuntimeDep
+from meadhall.platform.wing import AdminSection
 from meadhall.web.errors import page_not_found
 from meadhall.web.pages import render_app_page, signed_in_viewer
 from meadhall.web.rendering import PAGE_METHODS, redirect
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
-
-# (path segment, title, icon); the admin pages share one tab bar built from this.
-SECTIONS = (
-    ("users", "Users", "users"),
-    ("folders", "Folders", "folder"),
-    ("jobs", "Jobs", "jobs"),
-    ("storage", "Storage", "storage"),
-)
 
 
 @router.api_route("/admin", operation_id="page_admin", name="page_admin", methods=PAGE_METHODS)
@@ -27,9 +20,10 @@ async def admin_home(request: Request, runtime: RuntimeDep) -> Response:
     viewer = await signed_in_viewer(request, runtime)
     if isinstance(viewer, Response):
         return viewer
-    if not viewer.is_admin:
+    sections = request.app.state.house.admin_sections
+    if not viewer.is_admin or not sections:
         return page_not_found(request)
-    return redirect("/admin/users")
+    return redirect(f"/admin/{sections[0].key}")
 
 
 @router.api_route(
@@ -43,16 +37,17 @@ async def admin_section(request: Request, runtime: RuntimeDep, section: str) -> 
     viewer = await signed_in_viewer(request, runtime)
     if isinstance(viewer, Response):
         return viewer
-    titles = {key: title for key, title, _ in SECTIONS}
-    if not viewer.is_admin or section not in titles:
+    sections: list[AdminSection] = request.app.state.house.admin_sections
+    chosen = next((s for s in sections if s.key == section), None)
+    if not viewer.is_admin or chosen is None:
         return page_not_found(request)
     return render_app_page(
         request,
         viewer,
-        f"pages/admin/{section}.html",
-        title=titles[section],
+        chosen.template,
+        title=chosen.title,
         current="admin",
-        script=f"js/pages/admin_{section}.js",
+        script=chosen.script,
         data={"section": section},
-        context={"admin_sections": SECTIONS, "admin_section": section},
+        context={"admin_sections": sections, "admin_section": section},
     )

@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from meadhall.platform.accounts.deps import Principal
+from meadhall.platform.accounts.principal import Principal
 from meadhall.platform.runtime import Runtime
 from meadhall.web.nav import nav_links
 from meadhall.web.rendering import redirect, render_page
@@ -53,7 +53,7 @@ def render_app_page(
         template,
         {
             "viewer": viewer,
-            "nav": nav_links(viewer, current=current),
+            "nav": nav_links(request.app.state.house, viewer, current=current),
             "page_title": title,
             "page_script": script,
             "page_data": {key: value for key, value in (data or {}).items() if value is not None},

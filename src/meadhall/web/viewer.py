@@ -11,8 +11,9 @@ from urllib.parse import quote, urlsplit
 from sqlalchemy import exists, select
 from starlette.requests import Request
 
-from meadhall.platform.accounts.deps import Principal, optional_principal
+from meadhall.platform.accounts.deps import optional_principal
 from meadhall.platform.accounts.models import User
+from meadhall.platform.accounts.principal import Principal
 from meadhall.platform.errors import NotAllowed, NotAuthenticated
 from meadhall.platform.runtime import Runtime
 

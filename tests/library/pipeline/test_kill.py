@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from meadhall import wings as _wings  # noqa: F401  (knows every wing's job kinds)
 from meadhall.library.models import Asset, AssetStep
 from meadhall.library.storage import LibraryStorage
 from meadhall.platform.accounts.models import User
 from meadhall.platform.db import Database
-from meadhall.platform.jobs import kinds as _kinds  # noqa: F401  (knows library kinds)
 from meadhall.platform.jobs.models import Job, JobAttempt
 from tests.conftest import make_settings, meadhall_env
 from tests.library.pipeline.conftest import store_pending

@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from meadhall.library.models import TimelineMonth
 from meadhall.platform.db.migrate import upgrade
 from meadhall.platform.runtime import Runtime
+from meadhall.wings import HOUSE
 from tests.library.assets.support import make_asset
 from tests.library.factories import make_album
 
@@ -263,7 +264,7 @@ def test_migration_0010_covers_names_and_forgets_stored_pages(
 ) -> None:
     """Pages stored before 0010 lack ``name`` and ``is_favourite``: the upgrade drops them."""
     url = database_factory()
-    upgrade(url, "0009")
+    upgrade(url, HOUSE.migration_locations, "0009")
     owner = uuid.uuid4()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
@@ -271,7 +272,7 @@ def test_migration_0010_covers_names_and_forgets_stored_pages(
             "VALUES (%s, '2024-05-01', 3, '[]', 3)",
             (owner,),
         )
-    upgrade(url)
+    upgrade(url, HOUSE.migration_locations)
     with psycopg.connect(url, autocommit=True) as conn:
         page = conn.execute(
             "SELECT version, body, body_version FROM timeline_pages WHERE owner_id = %s", (owner,)

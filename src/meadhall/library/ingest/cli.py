@@ -104,18 +104,18 @@ async def run_import(
     console: Console,
 ) -> ImportSummary:
     """Import ``files`` for the user ``email`` (default: the first admin), with a progress bar."""
-    from meadhall.app import runtime_lifespan
     from meadhall.library.ingest.service import ingest_file
     from meadhall.library.ingest.sniff import sniff_file
     from meadhall.library.ingest.spool import copy_and_hash
     from meadhall.library.models import Origin
     from meadhall.library.storage import LibraryStorage
+    from meadhall.platform.console import command_runtime
     from meadhall.platform.errors import MeadhallError
     from meadhall.platform.jobs.worker import import_kinds
 
     import_kinds(settings.job_modules or ())
     summary = ImportSummary()
-    async with runtime_lifespan(settings) as runtime:
+    async with command_runtime(settings) as runtime:
         owner_id = await _owner(runtime, email)
         storage = LibraryStorage(settings)
         columns = (
@@ -202,7 +202,7 @@ def import_files(
     ] = True,
 ) -> None:
     """Import pictures and videos from the server's disk into a user's library."""
-    from meadhall.cli import console, err_console, settings_or_exit
+    from meadhall.platform.console import console, err_console, settings_or_exit
 
     if not path.exists():
         err_console.print(f"[bold red]meadhall:[/] no such file or folder: {path}")

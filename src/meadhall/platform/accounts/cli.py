@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    from meadhall.cli import err_console
+    from meadhall.platform.console import err_console
 
     err_console.print(f"[bold red]meadhall:[/] {message}")
     return typer.Exit(code)
@@ -45,11 +45,11 @@ def _valid(adapter: TypeAdapter[T], value: object, what: str) -> T:
 
 def _in_transaction(settings: Settings, work: Callable[[AsyncSession, Runtime], Awaitable[T]]) -> T:
     """Run ``work`` in one committed transaction on the configured database."""
-    from meadhall.app import runtime_lifespan
+    from meadhall.platform.console import command_runtime
 
     async def run() -> T:
         # The whole runtime, not just the database: events then reach the API processes.
-        async with runtime_lifespan(settings) as runtime, runtime.db.transaction() as session:
+        async with command_runtime(settings) as runtime, runtime.db.transaction() as session:
             return await work(session, runtime)
 
     try:
@@ -71,7 +71,7 @@ def create_user(
     ] = None,
 ) -> None:
     """Create an account, without an invite."""
-    from meadhall.cli import console, settings_or_exit
+    from meadhall.platform.console import console, settings_or_exit
 
     address = _valid(TypeAdapter(Email), email, "e-mail address")
     display_name = _valid(TypeAdapter(DisplayName), name or address.split("@")[0], "name")
@@ -95,7 +95,7 @@ def list_users(
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many accounts.")] = 200,
 ) -> None:
     """Show the accounts, oldest first."""
-    from meadhall.cli import console, settings_or_exit
+    from meadhall.platform.console import console, settings_or_exit
 
     settings = settings_or_exit()
 
@@ -128,7 +128,7 @@ def disable_user(
     email: Annotated[str, typer.Argument(help="The e-mail address of the account.")],
 ) -> None:
     """Disable an account: it cannot sign in and every session of it ends."""
-    from meadhall.cli import console, settings_or_exit
+    from meadhall.platform.console import console, settings_or_exit
 
     settings = settings_or_exit()
 
@@ -149,7 +149,7 @@ def create_invite(
     note: Annotated[str | None, typer.Option(help="A note for the invite list.")] = None,
 ) -> None:
     """Create an invite and print its code and registration link (shown only now)."""
-    from meadhall.cli import console, settings_or_exit
+    from meadhall.platform.console import console, settings_or_exit
 
     if note is not None and len(note) > 200:
         raise _fail("the note may be at most 200 characters", EXIT_USAGE)

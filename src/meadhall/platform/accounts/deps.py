@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends
@@ -11,7 +9,9 @@ from sqlalchemy import select
 from starlette.requests import HTTPConnection
 
 from meadhall.platform.accounts.models import User
+from meadhall.platform.accounts.principal import ALL_SCOPES, API_KEY_PREFIX, Principal
 from meadhall.platform.accounts.security import decode_access_token, secrets_match
+from meadhall.platform.accounts.service import principal_for_api_key
 from meadhall.platform.errors import NotAllowed, NotAuthenticated
 from meadhall.platform.runtime import Runtime, get_runtime
 
@@ -19,25 +19,7 @@ ACCESS_COOKIE = "meadhall_access"
 REFRESH_COOKIE = "meadhall_refresh"
 CSRF_COOKIE = "meadhall_csrf"
 CSRF_HEADER = "x-csrf-token"
-API_KEY_PREFIX = "mhk_"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-Scope = Literal["read", "write"]
-ALL_SCOPES: frozenset[str] = frozenset({"read", "write"})
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller of a request or a WebSocket."""
-
-    user_id: uuid.UUID
-    is_admin: bool
-    scopes: frozenset[str]
-    via: Literal["token", "cookie", "api_key"]
-    display_name: str = ""
-
-    def can(self, scope: Scope) -> bool:
-        return scope in self.scopes
 
 
 async def authenticate_access_token(
@@ -61,8 +43,6 @@ async def authenticate_access_token(
 
 
 async def authenticate_api_key(runtime: Runtime, key: str) -> Principal:
-    from meadhall.platform.accounts.service import principal_for_api_key
-
     async with runtime.db.transaction() as session:
         principal = await principal_for_api_key(session, key=key)
     if principal is None:

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meadhall.config import Settings
 from meadhall.platform.accounts import repository as repo
-from meadhall.platform.accounts.deps import ALL_SCOPES, API_KEY_PREFIX, Principal
 from meadhall.platform.accounts.errors import (
     AccountDisabled,
     AlreadyOnboarded,
@@ -47,6 +46,7 @@ from meadhall.platform.accounts.models import (
     RefreshToken,
     User,
 )
+from meadhall.platform.accounts.principal import ALL_SCOPES, API_KEY_PREFIX, Principal
 from meadhall.platform.accounts.schemas import UserRead
 from meadhall.platform.accounts.security import (
     create_access_token,

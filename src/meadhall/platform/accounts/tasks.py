@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from meadhall.platform.accounts import service
@@ -15,31 +14,22 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("meadhall.accounts")
 
-# What other domains must do before a user's rows go (for example remove their files from
-# storage): called with the context, the user id and the mode, inside the deletion job.
-DeletionStep = Callable[["JobContext", uuid.UUID, str], Awaitable[None]]
-DELETION_STEPS: list[DeletionStep] = []
-
-
-def deletion_step(step: DeletionStep) -> DeletionStep:
-    """Register ``step`` to run (idempotently) before a user is deleted or anonymised."""
-    DELETION_STEPS.append(step)
-    return step
-
 
 @job_kind(service.DELETE_USER_KIND, queue="default", max_attempts=5)
 async def delete_user(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Delete or anonymise a user who asked for it (or whom an admin removed).
 
-    Rows referencing the user go with it through ``ON DELETE CASCADE``. Running it again
-    after it finished does nothing.
+    First every wing's deletion step (its manifest's ``deletion_steps``: files in storage and
+    the like), then the rows: those referencing the user go with it through
+    ``ON DELETE CASCADE``. Running it again after it finished does nothing.
     """
     user_id = uuid.UUID(str(payload["user_id"]))
     mode = str(payload.get("mode", "delete"))
     if mode not in ("delete", "anonymise"):
         raise ValueError(f"unknown deletion mode {mode!r}")
-    total = len(DELETION_STEPS) + 1
-    for done, step in enumerate(DELETION_STEPS):
+    steps = ctx.runtime.house.deletion_steps
+    total = len(steps) + 1
+    for done, step in enumerate(steps):
         await ctx.progress(done / total, f"step {done + 1} of {total}")
         await step(ctx, user_id, mode)
     async with ctx.transaction() as session:

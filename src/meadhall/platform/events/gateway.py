@@ -61,11 +61,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from meadhall.platform.accounts.deps import (
     ACCESS_COOKIE,
-    API_KEY_PREFIX,
-    Principal,
     authenticate_access_token,
     authenticate_bearer,
 )
+from meadhall.platform.accounts.principal import API_KEY_PREFIX, Principal
 from meadhall.platform.accounts.security import decode_access_token
 from meadhall.platform.errors import MeadhallError
 from meadhall.platform.events.bus import Event, Resync, Subscription, parse_event_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from meadhall.platform.accounts.deps import Principal
+from meadhall.platform.accounts.principal import Principal
 from meadhall.platform.errors import BadRequest, NotAllowed
 from meadhall.platform.events.bus import Event, EventBus
 

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from meadhall.platform.accounts.deps import Principal
+from meadhall.platform.accounts.principal import Principal
 from meadhall.platform.runtime import Runtime
 
 MAX_TOPIC_LENGTH = 200

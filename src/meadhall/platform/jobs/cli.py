@@ -50,7 +50,7 @@ def worker(
     ] = None,
 ) -> None:
     """Run a job worker until stopped (Ctrl-C or SIGTERM lets running jobs finish)."""
-    from meadhall.cli import console, err_console, settings_or_exit
+    from meadhall.platform.console import console, err_console, settings_or_exit
     from meadhall.platform.jobs.worker import import_kinds
     from meadhall.platform.observability.logs import configure_logging
 
@@ -70,10 +70,10 @@ def worker(
 
 
 async def _run_worker(settings: Settings) -> None:
-    from meadhall.app import runtime_lifespan
+    from meadhall.platform.console import command_runtime
     from meadhall.platform.jobs.worker import run_worker
 
-    async with runtime_lifespan(settings) as runtime:
+    async with command_runtime(settings) as runtime:
         await run_worker(runtime, queues=settings.worker_queues)
 
 
@@ -86,7 +86,7 @@ def list_jobs(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many (newest first).")] = 50,
 ) -> None:
     """Show the newest jobs."""
-    from meadhall.cli import console, err_console, settings_or_exit
+    from meadhall.platform.console import console, err_console, settings_or_exit
 
     if status is not None and status not in STATUSES:
         err_console.print(
@@ -116,11 +116,11 @@ def list_jobs(
 async def _list(
     settings: Settings, *, status: str | None, kind: str | None, limit: int
 ) -> tuple[list[JobRead], int]:
-    from meadhall.app import runtime_lifespan
+    from meadhall.platform.console import command_runtime
     from meadhall.platform.jobs import repository
     from meadhall.platform.jobs.schemas import JobRead
 
-    async with runtime_lifespan(settings) as runtime, runtime.db.sessionmaker() as session:
+    async with command_runtime(settings) as runtime, runtime.db.sessionmaker() as session:
         jobs, total = await repository.list_jobs(
             session,
             owner_id=None,
@@ -138,7 +138,7 @@ def retry(
     job_id: Annotated[str, typer.Argument(help="The id of a failed or cancelled job.")],
 ) -> None:
     """Queue a failed or cancelled job again with a fresh attempts budget."""
-    from meadhall.cli import console, err_console, settings_or_exit
+    from meadhall.platform.console import console, err_console, settings_or_exit
     from meadhall.platform.errors import MeadhallError
     from meadhall.platform.jobs.errors import JobNotFound
 
@@ -160,12 +160,12 @@ def retry(
 
 
 async def _retry(settings: Settings, job_id: uuid.UUID) -> str:
-    from meadhall.app import runtime_lifespan
+    from meadhall.platform.console import command_runtime
     from meadhall.platform.jobs import service
     from meadhall.platform.jobs.worker import import_kinds
 
     import_kinds(settings.job_modules or ())
-    async with runtime_lifespan(settings) as runtime, runtime.db.transaction() as session:
+    async with command_runtime(settings) as runtime, runtime.db.transaction() as session:
         job = await service.retry_job(
             session, job_id=job_id, user_id=None, is_admin=True, bus=runtime.bus
         )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meadhall.platform.jobs.events import publish_job
 from meadhall.platform.jobs.models import Job, JobStatus
 
 if TYPE_CHECKING:
@@ -93,8 +94,6 @@ class JobContext:
             await self._write(fraction, message)
 
     async def _write(self, fraction: float, message: str | None) -> None:
-        from meadhall.platform.jobs.service import publish_job
-
         self._pending = None
         self._last_write = time.monotonic()
         async with self.runtime.db.transaction() as session:

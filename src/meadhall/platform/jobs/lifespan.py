@@ -14,7 +14,7 @@ logger = logging.getLogger("meadhall.jobs")
 
 @asynccontextmanager
 async def jobs_lifespan(runtime: Runtime) -> AsyncIterator[None]:
-    """Know every job kind; run a worker inside the server when ``workers_in_process``."""
+    """Know the extra job kinds; run a worker inside the server when ``workers_in_process``."""
     import_kinds(runtime.settings.job_modules or ())
     if not runtime.settings.workers_in_process:
         yield

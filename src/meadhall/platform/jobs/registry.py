@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import croniter  # type: ignore[import-untyped]
 
-if TYPE_CHECKING:
-    from meadhall.platform.jobs.context import JobContext
+from meadhall.platform.jobs.context import JobContext
 
-Handler = Callable[["JobContext", dict[str, Any]], Awaitable[None]]
+Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
 
 DEFAULT_QUEUE = "default"
 # Kind and queue names: lowercase words joined by dots, dashes or underscores.

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meadhall.platform.jobs import repository
 from meadhall.platform.jobs.context import JobContext
+from meadhall.platform.jobs.events import publish_job
 from meadhall.platform.jobs.models import (
     FINISHED_STATUSES,
     AttemptOutcome,
@@ -30,7 +31,6 @@ from meadhall.platform.jobs.models import (
     JobStatus,
 )
 from meadhall.platform.jobs.registry import backoff_delay, get_kind
-from meadhall.platform.jobs.service import publish_job
 
 if TYPE_CHECKING:
     from meadhall.platform.runtime import Runtime
@@ -209,7 +209,7 @@ async def run_delivery(
             started,
             AttemptOutcome.FAILED,
             f"no handler for job kind {started.kind!r} in this worker "
-            "(is its module imported by meadhall.platform.jobs.kinds?)",
+            "(is its tasks module listed in a wing's manifest?)",
         )
         return
     context = JobContext(

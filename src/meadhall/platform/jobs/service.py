@@ -17,37 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meadhall.platform.db.base import new_id
 from meadhall.platform.errors import NotAllowed
-from meadhall.platform.events.bus import EventBus, publish_after_commit, session_bus
+from meadhall.platform.events.bus import EventBus, session_bus
 from meadhall.platform.jobs import repository
 from meadhall.platform.jobs.errors import JobNotFound, JobStateConflict, UnknownJobKind
+from meadhall.platform.jobs.events import publish_job
 from meadhall.platform.jobs.models import Job, JobAttempt, JobStatus
 from meadhall.platform.jobs.registry import _NAME, get_kind
-from meadhall.platform.jobs.schemas import JobRead
 
 logger = logging.getLogger("meadhall.jobs")
 
-JOB_UPDATED = "job.updated"
-ALL_JOBS_TOPIC = "jobs"
 MAX_DEDUP_KEY = 200
-
-
-def owner_topic(owner_id: uuid.UUID) -> str:
-    return f"jobs:{owner_id}"
-
-
-def job_representation(job: Job) -> dict[str, Any]:
-    """The job as the API shows it (also the data of ``job.updated`` events)."""
-    return JobRead.model_validate(job).model_dump(mode="json")
-
-
-def publish_job(session: AsyncSession, bus: EventBus | None, job: Job) -> None:
-    """Announce the job's current state once the session commits."""
-    if bus is None:
-        return
-    data = job_representation(job)
-    if job.owner_id is not None:
-        publish_after_commit(session, bus, owner_topic(job.owner_id), JOB_UPDATED, data)
-    publish_after_commit(session, bus, ALL_JOBS_TOPIC, JOB_UPDATED, data)
 
 
 async def enqueue(

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from meadhall.platform.jobs import repository
 from meadhall.platform.jobs.context import JobContext
+from meadhall.platform.jobs.events import publish_job
 from meadhall.platform.jobs.models import AttemptOutcome, JobStatus
 from meadhall.platform.jobs.registry import job_kind, periodic_kinds
 from meadhall.platform.jobs.runner import close_open_attempt, finish, requeue
-from meadhall.platform.jobs.service import publish_job
 
 if TYPE_CHECKING:
     from procrastinate import App

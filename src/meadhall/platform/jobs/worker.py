@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("meadhall.jobs")
 
-KINDS_MODULE = "meadhall.platform.jobs.kinds"
 # Retries wait in the queue with a start time; only polling notices that it has come.
 FETCH_POLL_SECONDS = 1.0
 # How long a stopping worker lets running jobs finish before interrupting them (they are
@@ -39,8 +38,10 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 def import_kinds(extra_modules: Iterable[str] = ()) -> None:
-    """Import every module that registers job kinds, so this process can run them all."""
-    importlib.import_module(KINDS_MODULE)
+    """Import extra modules that register job kinds (``job_modules``, ``--import``).
+
+    The wings' own kinds are known already: their manifests import their ``tasks`` modules.
+    """
     for module in extra_modules:
         importlib.import_module(module)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from meadhall.platform.db.models import metadata
+from meadhall.platform.db.base import Base
 
 config = context.config
+# Every table the house's wings declare: their manifests imported their models already.
+metadata = Base.metadata
 
 
 def run_migrations() -> None:

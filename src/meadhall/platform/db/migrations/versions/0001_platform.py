@@ -13,7 +13,7 @@ from procrastinate.schema import SchemaManager
 
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("platform",)
 depends_on: str | Sequence[str] | None = None
 
 # Used when the server has them; the code falls back when it does not (see DatabaseFeatures).

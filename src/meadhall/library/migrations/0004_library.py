@@ -1,7 +1,7 @@
 """Library: assets and their steps, tags, albums and members, uploads, folders, quotas.
 
 Revision ID: 0004
-Revises: 0001
+Revises: (none: the root of the library branch, which depends on the platform's 0001)
 Create Date: 2026-11-21 08:16:54.520181
 """
 
@@ -12,9 +12,9 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0004"
-down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = ("library",)
+depends_on: str | Sequence[str] | None = "0001"
 
 
 def upgrade() -> None:

@@ -1,0 +1,14 @@
+"""The wings of this install, in navigation order: adding a wing is one line here.
+
+Every other place that must know the wings (the app, job workers, the schema, migrations,
+the CLI) is built from :data:`HOUSE`.
+"""
+
+from __future__ import annotations
+
+from meadhall.library.wing import wing as library
+from meadhall.platform.house import House
+
+WINGS = (library,)
+
+HOUSE = House(WINGS)
