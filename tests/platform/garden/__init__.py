@@ -1,0 +1,1 @@
+"""A tiny wing for the tests: everything a wing can bring, in one folder of its own."""
