@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from sqlalchemy import exists, select
 from starlette.requests import Request
 
+from meadhall.platform.accounts import repository as accounts_repository
 from meadhall.platform.accounts.deps import optional_principal
-from meadhall.platform.accounts.models import User
 from meadhall.platform.accounts.principal import Principal
 from meadhall.platform.errors import NotAllowed, NotAuthenticated
 from meadhall.platform.runtime import Runtime
@@ -33,7 +32,7 @@ async def page_viewer(request: Request) -> Principal | None:
 async def is_onboarded(runtime: Runtime) -> bool:
     """Whether the first (admin) account exists yet."""
     async with runtime.db.sessionmaker() as session:
-        return bool(await session.scalar(select(exists().select_from(User))))
+        return await accounts_repository.any_user_exists(session)
 
 
 def safe_next(raw: str | None) -> str:

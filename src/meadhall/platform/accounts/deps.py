@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import Depends
-from sqlalchemy import select
 from starlette.requests import HTTPConnection
 
-from meadhall.platform.accounts.models import User
+from meadhall.platform.accounts import repository
 from meadhall.platform.accounts.principal import ALL_SCOPES, API_KEY_PREFIX, Principal
 from meadhall.platform.accounts.security import decode_access_token, secrets_match
 from meadhall.platform.accounts.service import principal_for_api_key
@@ -30,7 +29,7 @@ async def authenticate_access_token(
     if claims is None:
         raise NotAuthenticated("the access token is invalid or expired")
     async with runtime.db.sessionmaker() as session:
-        user = await session.scalar(select(User).where(User.id == claims.user_id))
+        user = await repository.user_by_id(session, claims.user_id)
     if user is None or not user.is_active or user.token_version != claims.token_version:
         raise NotAuthenticated("the access token is no longer valid")
     return Principal(

@@ -14,11 +14,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meadhall.platform.jobs import repository
 from meadhall.platform.jobs.events import publish_job
-from meadhall.platform.jobs.models import Job, JobStatus
 
 if TYPE_CHECKING:
     from meadhall.platform.runtime import Runtime
@@ -97,14 +96,6 @@ class JobContext:
         self._pending = None
         self._last_write = time.monotonic()
         async with self.runtime.db.transaction() as session:
-            job = (
-                await session.scalars(
-                    update(Job)
-                    .where(Job.id == self.job_id, Job.status == JobStatus.RUNNING)
-                    .values(progress=fraction, progress_message=message)
-                    .returning(Job),
-                    execution_options={"populate_existing": True},
-                )
-            ).one_or_none()
+            job = await repository.set_progress(session, self.job_id, fraction, message)
             if job is not None:
                 publish_job(session, self.runtime.bus, job)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -233,3 +233,36 @@ async def delete_finished_before(
         {"days": days},
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def set_progress(
+    session: AsyncSession, job_id: uuid.UUID, fraction: float, message: str | None
+) -> Job | None:
+    """Record a running job's progress; ``None`` when it is no longer running."""
+    job: Job | None = (
+        await session.scalars(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
+            .values(progress=fraction, progress_message=message)
+            .returning(Job),
+            execution_options={"populate_existing": True},
+        )
+    ).one_or_none()
+    return job
+
+
+async def count_live_workers(session: AsyncSession, stalled_seconds: float) -> int:
+    """Workers whose last heartbeat is more recent than ``stalled_seconds``."""
+    count = await session.scalar(
+        text(
+            "SELECT count(*) FROM procrastinate_workers "
+            "WHERE last_heartbeat > now() - make_interval(secs => :secs)"
+        ),
+        {"secs": stalled_seconds},
+    )
+    return int(count or 0)
+
+
+async def count_jobs_by_status(session: AsyncSession) -> list[tuple[str, int]]:
+    rows = await session.execute(select(Job.status, func.count()).group_by(Job.status))
+    return [(str(status), int(count)) for status, count in rows.all()]

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from meadhall import __version__
 from meadhall.platform.deps import RuntimeDep
+from meadhall.platform.jobs import repository as jobs_repository
 from meadhall.platform.observability.metrics import JOB_WORKERS, JOBS, REGISTRY
 
 router = APIRouter(tags=["observability"])
@@ -34,16 +34,10 @@ class Health(BaseModel):
 
 
 async def _live_workers(runtime: RuntimeDep) -> int:
-    stalled = runtime.settings.worker_stalled_seconds
-    async with runtime.db.engine.connect() as conn:
-        count = await conn.scalar(
-            text(
-                "SELECT count(*) FROM procrastinate_workers "
-                "WHERE last_heartbeat > now() - make_interval(secs => :secs)"
-            ),
-            {"secs": stalled},
+    async with runtime.db.sessionmaker() as session:
+        return await jobs_repository.count_live_workers(
+            session, runtime.settings.worker_stalled_seconds
         )
-    return int(count or 0)
 
 
 @router.get("/health", response_model=Health, operation_id="health")
@@ -93,10 +87,8 @@ async def health(runtime: RuntimeDep) -> JSONResponse:
 async def metrics(runtime: RuntimeDep) -> Response:
     """Prometheus text exposition of this process's metrics plus job counts."""
     try:
-        async with runtime.db.engine.connect() as conn:
-            rows = (
-                await conn.execute(text("SELECT status, count(*) FROM jobs GROUP BY status"))
-            ).all()
+        async with runtime.db.sessionmaker() as session:
+            rows = await jobs_repository.count_jobs_by_status(session)
         JOBS.clear()
         for status, count in rows:
             JOBS.labels(status).set(count)
