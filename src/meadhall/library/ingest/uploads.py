@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meadhall.config import Settings
@@ -35,6 +34,7 @@ from meadhall.library.errors import (
     UploadNotFound,
     UploadOffsetMismatch,
 )
+from meadhall.library.ingest import repository
 from meadhall.library.ingest.schemas import UploadCreate
 from meadhall.library.ingest.service import (
     IngestResult,
@@ -142,10 +142,9 @@ async def get_upload(
     session: AsyncSession, *, upload_id: uuid.UUID, owner_id: uuid.UUID, for_update: bool = False
 ) -> Upload:
     """The caller's upload; :class:`UploadNotFound` for anyone else's or a missing one."""
-    query = select(Upload).where(Upload.id == upload_id, Upload.owner_id == owner_id)
-    if for_update:
-        query = query.with_for_update()
-    upload = await session.scalar(query)
+    upload = await repository.owned_upload(
+        session, upload_id=upload_id, owner_id=owner_id, for_update=for_update
+    )
     if upload is None:
         raise UploadNotFound("no such upload")
     return upload
@@ -359,18 +358,14 @@ async def clean_uploads(session: AsyncSession, *, settings: Settings) -> CleanRe
     """
     now = datetime.now(UTC)
     report = CleanReport()
-    expired = (
-        await session.scalars(
-            select(Upload).where(Upload.expires_at <= now).with_for_update(skip_locked=True)
-        )
-    ).all()
+    expired = await repository.expired_uploads_for_update(session, now=now)
     paths = [part_path(settings, upload.id) for upload in expired]
     if expired:
-        await session.execute(delete(Upload).where(Upload.id.in_([u.id for u in expired])))
+        await repository.delete_uploads(session, upload_ids=[u.id for u in expired])
         await session.flush()
     report.expired = len(expired)
     report.removed = [str(u.id) for u in expired]
-    live = {upload_id.hex for upload_id in (await session.scalars(select(Upload.id))).all()}
+    live = {upload_id.hex for upload_id in await repository.upload_ids(session)}
     older_than = time.time() - STRAY_AFTER.total_seconds()
     strays = await asyncio.to_thread(_stray_files, settings, live, older_than)
 
