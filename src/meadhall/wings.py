@@ -7,8 +7,8 @@ the CLI) is built from :data:`HOUSE`.
 from __future__ import annotations
 
 from meadhall.library.wing import wing as library
-from meadhall.platform.house import House
+from meadhall.platform.core import house_of
 
 WINGS = (library,)
 
-HOUSE = House(WINGS)
+HOUSE = house_of(WINGS)

@@ -20,8 +20,8 @@ from meadhall.platform.accounts.models import User
 from meadhall.platform.accounts.principal import ALL_SCOPES, Principal
 from meadhall.platform.accounts.security import create_access_token
 from meadhall.platform.app import create_app
+from meadhall.platform.core import house_of
 from meadhall.platform.events.topics import authorise_topic
-from meadhall.platform.house import House
 from meadhall.platform.jobs.context import JobContext
 from meadhall.platform.jobs.registry import KINDS
 from meadhall.platform.runtime import Runtime
@@ -30,7 +30,7 @@ from meadhall.wings import HOUSE, WINGS
 from tests.conftest import TEST_SECRET, meadhall_env
 from tests.platform.garden import wing as garden
 
-GARDEN_HOUSE = House([*WINGS, garden.wing])
+GARDEN_HOUSE = house_of([*WINGS, garden.wing])
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +121,6 @@ def test_the_wing_adds_its_commands(tmp_path: Path) -> None:
 
 def test_a_house_refuses_a_wing_listed_twice() -> None:
     with pytest.raises(ValueError, match="listed twice"):
-        House([garden.wing, garden.wing])
+        house_of([garden.wing, garden.wing])
     with pytest.raises(ValueError, match="identifier"):
         Wing(name="Not a name")

@@ -5,6 +5,9 @@
   Contributors may add assets they can see to the album and remove what they added;
   viewers only look. Only the owner changes or deletes the album itself.
 - Everything else answers 404, exactly like an id that does not exist.
+
+The same rules as SQL conditions (``asset_visible``, ``album_visible``) are in
+:mod:`meadhall.library.repository`, which every query over "what the caller can see" uses.
 """
 
 from __future__ import annotations
@@ -13,56 +16,22 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meadhall.library import repository
 from meadhall.library.assets.schemas import BulkError
 from meadhall.library.errors import AlbumNotFound, AssetNotFound, NotAlbumOwner, NotAssetOwner
-from meadhall.library.models import Album, AlbumAsset, AlbumMember, AlbumRole, Asset
-
-
-def album_visible(user_id: uuid.UUID) -> ColumnElement[bool]:
-    """SQL condition: ``Album`` is owned by or shared with ``user_id``."""
-    return or_(
-        Album.owner_id == user_id,
-        exists().where(AlbumMember.album_id == Album.id, AlbumMember.user_id == user_id),
-    )
-
-
-def asset_visible(user_id: uuid.UUID) -> ColumnElement[bool]:
-    """SQL condition: ``Asset`` is owned by ``user_id`` or in an album shared with them."""
-    shared = (
-        select(AlbumAsset.asset_id)
-        .join(Album, Album.id == AlbumAsset.album_id)
-        .where(AlbumAsset.asset_id == Asset.id, album_visible(user_id))
-        .exists()
-    )
-    return or_(Asset.owner_id == user_id, and_(Asset.trashed_at.is_(None), shared))
+from meadhall.library.models import Album, AlbumRole, Asset
 
 
 async def viewable_asset(
     session: AsyncSession, *, asset_id: uuid.UUID, user_id: uuid.UUID
 ) -> Asset:
     """The asset if ``user_id`` may see it; :class:`AssetNotFound` otherwise."""
-    asset = await session.scalar(select(Asset).where(Asset.id == asset_id, asset_visible(user_id)))
+    asset = await repository.visible_asset(session, asset_id=asset_id, user_id=user_id)
     if asset is None:
         raise AssetNotFound("no such asset")
     return asset
-
-
-async def visible_assets(
-    session: AsyncSession,
-    *,
-    asset_ids: Sequence[uuid.UUID],
-    user_id: uuid.UUID,
-    for_update: bool = False,
-) -> list[Asset]:
-    """Those of ``asset_ids`` that ``user_id`` may see (locked in id order when updating, so two
-    bulk requests over overlapping selections never deadlock)."""
-    query = select(Asset).where(Asset.id.in_(asset_ids), asset_visible(user_id)).order_by(Asset.id)
-    if for_update:
-        query = query.with_for_update(of=Asset)
-    return list((await session.scalars(query)).all())
 
 
 @dataclass(frozen=True)
@@ -83,7 +52,7 @@ async def bulk_targets(
     unique = list(dict.fromkeys(asset_ids))
     found = {
         asset.id: asset
-        for asset in await visible_assets(
+        for asset in await repository.visible_assets(
             session, asset_ids=unique, user_id=user_id, for_update=True
         )
     }
@@ -105,10 +74,9 @@ async def owned_asset(
     session: AsyncSession, *, asset_id: uuid.UUID, user_id: uuid.UUID, for_update: bool = False
 ) -> Asset:
     """The asset if ``user_id`` owns it; 404 if they cannot see it, 403 if they only see it."""
-    query = select(Asset).where(Asset.id == asset_id, asset_visible(user_id))
-    if for_update:
-        query = query.with_for_update(of=Asset)
-    asset = await session.scalar(query)
+    asset = await repository.visible_asset(
+        session, asset_id=asset_id, user_id=user_id, for_update=for_update
+    )
     if asset is None:
         raise AssetNotFound("no such asset")
     if asset.owner_id != user_id:
@@ -125,11 +93,7 @@ async def album_role(
         raise AlbumNotFound("no such album")
     if album.owner_id == user_id:
         return album, AlbumRole.OWNER
-    role = await session.scalar(
-        select(AlbumMember.role).where(
-            AlbumMember.album_id == album_id, AlbumMember.user_id == user_id
-        )
-    )
+    role = await repository.member_role(session, album_id=album_id, user_id=user_id)
     if role is None:
         raise AlbumNotFound("no such album")
     return album, AlbumRole(role)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meadhall.library.models import AlbumAsset, Asset
+from meadhall.library.models import Asset
+from meadhall.library.repository import album_ids_of_asset
 from meadhall.library.topics import album_topic, library_topic
 from meadhall.platform.events.bus import publish_after_commit, session_bus
 
@@ -47,8 +47,5 @@ async def announce_asset(
         return
     data = {**asset_summary(asset), **(extra or {})}
     publish_after_commit(session, bus, library_topic(asset.owner_id), event, data)
-    album_ids = (
-        await session.scalars(select(AlbumAsset.album_id).where(AlbumAsset.asset_id == asset.id))
-    ).all()
-    for album_id in album_ids:
+    for album_id in await album_ids_of_asset(session, asset_id=asset.id):
         publish_after_commit(session, bus, album_topic(album_id), event, data)

@@ -1,7 +1,8 @@
-"""The platform's own parts, declared like a wing's: the house always starts with these."""
+"""The platform's own parts, declared like a wing's: every house starts with these."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from meadhall.platform.accounts import models as account_models
@@ -11,6 +12,7 @@ from meadhall.platform.accounts.router import router as accounts_api
 from meadhall.platform.db.cli import db_app
 from meadhall.platform.events import topics
 from meadhall.platform.events.router import router as events_api
+from meadhall.platform.house import House
 from meadhall.platform.jobs import models as job_models
 from meadhall.platform.jobs import tasks as job_tasks
 from meadhall.platform.jobs.cli import jobs_app, worker
@@ -57,3 +59,8 @@ core = Wing(
     migrations=Path(__file__).parent / "db" / "migrations" / "versions",
     web=WEB_DIR,
 )
+
+
+def house_of(wings: Sequence[Wing]) -> House:
+    """The house of the platform followed by ``wings``."""
+    return House((core, *wings))

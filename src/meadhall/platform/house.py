@@ -21,12 +21,13 @@ from meadhall.platform.wing import AdminSection, Command, DeletionStep, Lifespan
 
 
 class House:
-    """The platform (always first) and the given wings, in the order they are listed."""
+    """The platform's own parts and the wings, in the order they are listed.
+
+    Build one with ``platform.core.house_of(wings)``, which puts the platform first.
+    """
 
     def __init__(self, wings: Sequence[Wing]) -> None:
-        from meadhall.platform.core import core
-
-        self.wings: tuple[Wing, ...] = (core, *wings)
+        self.wings: tuple[Wing, ...] = tuple(wings)
         names = [wing.name for wing in self.wings]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:

@@ -6,10 +6,13 @@ The header, its ordering and the "current page" marker follow from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from meadhall.platform.accounts.principal import Principal
-from meadhall.platform.house import House
 from meadhall.platform.wing import NavEntry
+
+if TYPE_CHECKING:
+    from meadhall.platform.house import House
 
 
 @dataclass(frozen=True)

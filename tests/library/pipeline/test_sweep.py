@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from meadhall.library.pipeline.service import mark_steps_pending
+from meadhall.library.pipeline.repository import mark_steps_pending
 from meadhall.library.storage import LibraryStorage
 from meadhall.platform.runtime import Runtime
 from tests.library.pipeline.conftest import (

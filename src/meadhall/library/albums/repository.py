@@ -12,8 +12,8 @@ from sqlalchemy import Row, and_, case, delete, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meadhall.library.access import album_visible, asset_visible
 from meadhall.library.models import Album, AlbumAsset, AlbumMember, AlbumRole, Asset
+from meadhall.library.repository import album_visible, asset_visible
 from meadhall.library.tags.repository import like_escape
 from meadhall.platform.accounts.models import User
 

@@ -1,6 +1,6 @@
-"""SQL of the assets domain: filtered, keyset-paginated lists and random picks.
+"""SQL of the assets domain: filtered, keyset-paginated lists, random picks, details, purges.
 
-Visibility is always :func:`meadhall.library.access.asset_visible`. Queries over "what the
+Visibility is always :func:`meadhall.library.repository.asset_visible`. Queries over "what the
 caller can see" are split into two branches that are each cheap to index: the caller's own
 assets (``owner_id = me``, served by the ``(owner_id, …)`` indexes) and assets of others that
 sit in an album shared with the caller (driven from ``album_assets``). The second branch still
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    delete,
     exists,
     func,
     literal,
@@ -32,9 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from meadhall.library.access import album_visible, asset_visible
 from meadhall.library.assets.schemas import AssetSort, SortOrder
-from meadhall.library.models import Album, AlbumAsset, Asset, AssetTag
+from meadhall.library.models import Album, AlbumAsset, Asset, AssetTag, Tag
+from meadhall.library.repository import album_visible, asset_visible
 
 SORT_COLUMNS: dict[AssetSort, InstrumentedAttribute[Any]] = {
     AssetSort.CAPTURED: Asset.sort_at,
@@ -250,3 +251,62 @@ async def random_picks(
     # The two windows are disjoint, so no asset is picked twice.
     rng.shuffle(picked)
     return picked
+
+
+async def tag_refs(
+    session: AsyncSession, *, asset_id: uuid.UUID, owner_id: uuid.UUID
+) -> list[tuple[uuid.UUID, str]]:
+    """``(id, name)`` of ``owner_id``'s own tags on the asset, by name."""
+    rows = await session.execute(
+        select(Tag.id, Tag.name)
+        .join(AssetTag, AssetTag.tag_id == Tag.id)
+        .where(AssetTag.asset_id == asset_id, Tag.owner_id == owner_id)
+        .order_by(Tag.name)
+    )
+    return [(tag_id, name) for tag_id, name in rows.all()]
+
+
+async def album_refs(
+    session: AsyncSession, *, asset_id: uuid.UUID, user_id: uuid.UUID
+) -> list[tuple[uuid.UUID, str]]:
+    """``(id, name)`` of the albums holding the asset that ``user_id`` can see, by name."""
+    rows = await session.execute(
+        select(Album.id, Album.name)
+        .join(AlbumAsset, AlbumAsset.album_id == Album.id)
+        .where(AlbumAsset.asset_id == asset_id, album_visible(user_id))
+        .order_by(Album.name, Album.id)
+    )
+    return [(album_id, name) for album_id, name in rows.all()]
+
+
+async def trashed_assets_for_purge(session: AsyncSession, *, owner_id: uuid.UUID) -> list[Asset]:
+    """The owner's trashed assets, locked; rows another transaction holds are left out."""
+    found = await session.scalars(
+        select(Asset)
+        .where(Asset.owner_id == owner_id, Asset.trashed_at.is_not(None))
+        .with_for_update(skip_locked=True)
+    )
+    return list(found.all())
+
+
+async def trashed_before_for_purge(
+    session: AsyncSession, *, cutoff: datetime, limit: int
+) -> list[Asset]:
+    """Up to ``limit`` assets of anyone trashed before ``cutoff``, oldest first, locked; rows
+    another transaction holds are left out."""
+    found = await session.scalars(
+        select(Asset)
+        .where(Asset.trashed_at.is_not(None), Asset.trashed_at < cutoff)
+        .order_by(Asset.trashed_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(found.all())
+
+
+async def delete_assets(session: AsyncSession, *, asset_ids: Sequence[uuid.UUID]) -> None:
+    """Delete the rows (tag and album links cascade). The session is not told: the caller
+    expunges the objects it holds."""
+    await session.execute(
+        delete(Asset).where(Asset.id.in_(asset_ids)).execution_options(synchronize_session=False)
+    )

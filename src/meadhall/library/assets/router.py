@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
@@ -267,83 +268,87 @@ async def update_asset(
     return await service.detail_of(session, asset=asset, user_id=principal.user_id)
 
 
-async def _flags(
-    principal: CurrentUser, session: DbSession, asset_id: uuid.UUID, **flags: bool
-) -> AssetRead:
-    asset = await service.set_flags(session, asset_id=asset_id, user_id=principal.user_id, **flags)
-    return AssetRead.model_validate(asset)
+@dataclass(frozen=True)
+class _FlagRoute:
+    """One route that sets or clears a flag of an asset (owner only) and answers the asset."""
+
+    method: str
+    path: str
+    operation_id: str
+    description: str
+    flags: dict[str, bool]
 
 
-@router.post(
-    "/assets/{asset_id}/favourite",
-    operation_id="favourite_asset",
-    response_model=AssetRead,
-    responses=error_responses(*_OWNER_ERRORS),
+# Registered here, in this order, so the OpenAPI description lists them where it always has.
+_FLAG_ROUTES = (
+    _FlagRoute(
+        "POST",
+        "/assets/{asset_id}/favourite",
+        "favourite_asset",
+        "Mark as a favourite (owner only).",
+        {"favourite": True},
+    ),
+    _FlagRoute(
+        "DELETE",
+        "/assets/{asset_id}/favourite",
+        "unfavourite_asset",
+        "No longer a favourite (owner only).",
+        {"favourite": False},
+    ),
+    _FlagRoute(
+        "POST",
+        "/assets/{asset_id}/archive",
+        "archive_asset",
+        "Hide from the timeline and default lists, without deleting (owner only).",
+        {"archived": True},
+    ),
+    _FlagRoute(
+        "DELETE",
+        "/assets/{asset_id}/archive",
+        "unarchive_asset",
+        "Back in the timeline (owner only).",
+        {"archived": False},
+    ),
+    _FlagRoute(
+        "DELETE",
+        "/assets/{asset_id}",
+        "trash_asset",
+        "Move to the trash (owner only); purged for good after the retention period.",
+        {"trashed": True},
+    ),
+    _FlagRoute(
+        "POST",
+        "/assets/{asset_id}/restore",
+        "restore_asset",
+        "Take out of the trash (owner only).",
+        {"trashed": False},
+    ),
 )
-async def favourite_asset(
-    principal: CurrentUser, session: DbSession, asset_id: AssetId
-) -> AssetRead:
-    """Mark as a favourite (owner only)."""
-    return await _flags(principal, session, asset_id, favourite=True)
 
 
-@router.delete(
-    "/assets/{asset_id}/favourite",
-    operation_id="unfavourite_asset",
-    response_model=AssetRead,
-    responses=error_responses(*_OWNER_ERRORS),
-)
-async def unfavourite_asset(
-    principal: CurrentUser, session: DbSession, asset_id: AssetId
-) -> AssetRead:
-    """No longer a favourite (owner only)."""
-    return await _flags(principal, session, asset_id, favourite=False)
+def _add_flag_route(route: _FlagRoute) -> None:
+    async def set_flag(principal: CurrentUser, session: DbSession, asset_id: AssetId) -> AssetRead:
+        asset = await service.set_flags(
+            session, asset_id=asset_id, user_id=principal.user_id, **route.flags
+        )
+        return AssetRead.model_validate(asset)
+
+    set_flag.__name__ = set_flag.__qualname__ = route.operation_id
+    set_flag.__doc__ = route.description
+    router.add_api_route(
+        route.path,
+        set_flag,
+        methods=[route.method],
+        operation_id=route.operation_id,
+        name=route.operation_id,
+        description=route.description,
+        response_model=AssetRead,
+        responses=error_responses(*_OWNER_ERRORS),
+    )
 
 
-@router.post(
-    "/assets/{asset_id}/archive",
-    operation_id="archive_asset",
-    response_model=AssetRead,
-    responses=error_responses(*_OWNER_ERRORS),
-)
-async def archive_asset(principal: CurrentUser, session: DbSession, asset_id: AssetId) -> AssetRead:
-    """Hide from the timeline and default lists, without deleting (owner only)."""
-    return await _flags(principal, session, asset_id, archived=True)
-
-
-@router.delete(
-    "/assets/{asset_id}/archive",
-    operation_id="unarchive_asset",
-    response_model=AssetRead,
-    responses=error_responses(*_OWNER_ERRORS),
-)
-async def unarchive_asset(
-    principal: CurrentUser, session: DbSession, asset_id: AssetId
-) -> AssetRead:
-    """Back in the timeline (owner only)."""
-    return await _flags(principal, session, asset_id, archived=False)
-
-
-@router.delete(
-    "/assets/{asset_id}",
-    operation_id="trash_asset",
-    response_model=AssetRead,
-    responses=error_responses(*_OWNER_ERRORS),
-)
-async def trash_asset(principal: CurrentUser, session: DbSession, asset_id: AssetId) -> AssetRead:
-    """Move to the trash (owner only); purged for good after the retention period."""
-    return await _flags(principal, session, asset_id, trashed=True)
-
-
-@router.post(
-    "/assets/{asset_id}/restore",
-    operation_id="restore_asset",
-    response_model=AssetRead,
-    responses=error_responses(*_OWNER_ERRORS),
-)
-async def restore_asset(principal: CurrentUser, session: DbSession, asset_id: AssetId) -> AssetRead:
-    """Take out of the trash (owner only)."""
-    return await _flags(principal, session, asset_id, trashed=False)
+for _route in _FLAG_ROUTES:
+    _add_flag_route(_route)
 
 
 @router.delete(

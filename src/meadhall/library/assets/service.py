@@ -19,16 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meadhall.library.access import (
-    album_role,
-    album_visible,
-    asset_visible,
-    bulk_targets,
-    owned_asset,
-)
+from meadhall.library import repository as library_repository
+from meadhall.library.access import album_role, bulk_targets, owned_asset, viewable_asset
 from meadhall.library.assets import repository
 from meadhall.library.assets.errors import (
     AssetNotReady,
@@ -58,22 +52,14 @@ from meadhall.library.assets.schemas import (
     StepRead,
     hash_hex,
 )
-from meadhall.library.errors import AssetNotFound, TagNotFound
+from meadhall.library.errors import TagNotFound
 from meadhall.library.events import ASSET_CHANGED, ASSET_DELETED, announce_asset
-from meadhall.library.models import (
-    Album,
-    AlbumAsset,
-    Asset,
-    AssetStatus,
-    AssetStep,
-    AssetTag,
-    LibraryFolder,
-    MediaKind,
-    Tag,
-)
+from meadhall.library.models import Asset, AssetStatus, MediaKind
+from meadhall.library.pipeline import repository as pipeline_repository
 from meadhall.library.pipeline.decode import DecodeError
 from meadhall.library.pipeline.derivatives import render_derivative
 from meadhall.library.storage import LibraryStorage, UnsafePath
+from meadhall.library.tags import repository as tags_repository
 from meadhall.platform.db.database import on_commit
 
 logger = logging.getLogger("meadhall.library")
@@ -128,13 +114,8 @@ async def check_filters(
         await album_role(session, album_id=filters.album_id, user_id=user_id)
     wanted = set(filters.tag_ids)
     if wanted:
-        found = set(
-            (
-                await session.scalars(
-                    select(Tag.id).where(Tag.id.in_(wanted), Tag.owner_id == user_id)
-                )
-            ).all()
-        )
+        owned = await tags_repository.owned_tags(session, owner_id=user_id, tag_ids=wanted)
+        found = {tag.id for tag in owned}
         if found != wanted:
             raise TagNotFound("no such tag", details={"tag_ids": sorted(map(str, wanted - found))})
 
@@ -171,10 +152,7 @@ async def list_assets(
 
 async def viewable(session: AsyncSession, *, asset_id: uuid.UUID, user_id: uuid.UUID) -> Asset:
     """The asset if the caller can see it (404 otherwise)."""
-    asset = await session.scalar(select(Asset).where(Asset.id == asset_id, asset_visible(user_id)))
-    if asset is None:
-        raise AssetNotFound("no such asset")
-    return asset
+    return await viewable_asset(session, asset_id=asset_id, user_id=user_id)
 
 
 async def describe_asset(
@@ -187,28 +165,10 @@ async def describe_asset(
 
 async def detail_of(session: AsyncSession, *, asset: Asset, user_id: uuid.UUID) -> AssetDetail:
     """:class:`AssetDetail` of an asset already known to be visible to ``user_id``."""
-    steps = (
-        await session.scalars(
-            select(AssetStep).where(AssetStep.asset_id == asset.id).order_by(AssetStep.step)
-        )
-    ).all()
+    steps = await pipeline_repository.asset_steps(session, asset_id=asset.id)
     # Tags are the owner's own way of filing things; others see the album, not the tags.
-    tags = (
-        await session.execute(
-            select(Tag.id, Tag.name)
-            .join(AssetTag, AssetTag.tag_id == Tag.id)
-            .where(AssetTag.asset_id == asset.id, Tag.owner_id == user_id)
-            .order_by(Tag.name)
-        )
-    ).all()
-    albums = (
-        await session.execute(
-            select(Album.id, Album.name)
-            .join(AlbumAsset, AlbumAsset.album_id == Album.id)
-            .where(AlbumAsset.asset_id == asset.id, album_visible(user_id))
-            .order_by(Album.name, Album.id)
-        )
-    ).all()
+    tags = await repository.tag_refs(session, asset_id=asset.id, owner_id=user_id)
+    albums = await repository.album_refs(session, asset_id=asset.id, user_id=user_id)
     focus = (
         FocusRead(x=asset.focus_x, y=asset.focus_y)
         if asset.focus_x is not None and asset.focus_y is not None
@@ -259,8 +219,8 @@ async def detail_of(session: AsyncSession, *, asset: Asset, user_id: uuid.UUID) 
             "exif": asset.exif,
             "error": asset.error,
             "steps": [StepRead.model_validate(step) for step in steps],
-            "tags": [NamedRef(id=row.id, name=row.name) for row in tags],
-            "albums": [NamedRef(id=row.id, name=row.name) for row in albums],
+            "tags": [NamedRef(id=ref_id, name=name) for ref_id, name in tags],
+            "albums": [NamedRef(id=ref_id, name=name) for ref_id, name in albums],
             "updated_at": asset.updated_at,
         }
     )
@@ -380,9 +340,7 @@ async def purge_assets(
                 logger.warning("purged asset had an unsafe path", extra={"asset": str(asset.id)})
         files.append(_FilesOf(asset_id=asset.id, original=original))
     ids = [asset.id for asset in assets]
-    await session.execute(
-        delete(Asset).where(Asset.id.in_(ids)).execution_options(synchronize_session=False)
-    )
+    await repository.delete_assets(session, asset_ids=ids)
     for asset in assets:
         session.expunge(asset)
 
@@ -421,13 +379,7 @@ async def purge_asset(
 
 async def empty_trash(session: AsyncSession, *, user_id: uuid.UUID, storage: LibraryStorage) -> int:
     """Purge everything in the caller's trash; returns how many assets went."""
-    assets = (
-        await session.scalars(
-            select(Asset)
-            .where(Asset.owner_id == user_id, Asset.trashed_at.is_not(None))
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
+    assets = await repository.trashed_assets_for_purge(session, owner_id=user_id)
     return await purge_assets(session, assets=assets, storage=storage)
 
 
@@ -436,15 +388,7 @@ async def purge_expired_trash(
 ) -> int:
     """Purge up to ``limit`` assets (anyone's) trashed longer ago than ``older_than``."""
     cutoff = datetime.now(UTC) - older_than
-    assets = (
-        await session.scalars(
-            select(Asset)
-            .where(Asset.trashed_at.is_not(None), Asset.trashed_at < cutoff)
-            .order_by(Asset.trashed_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
+    assets = await repository.trashed_before_for_purge(session, cutoff=cutoff, limit=limit)
     return await purge_assets(session, assets=assets, storage=storage)
 
 
@@ -498,9 +442,7 @@ async def original_file(session: AsyncSession, *, asset: Asset, storage: Library
     """Where ``asset``'s original is on disk; :class:`OriginalMissing` if it is not there."""
     folder_path: str | None = None
     if asset.folder_id is not None:
-        folder_path = await session.scalar(
-            select(LibraryFolder.path).where(LibraryFolder.id == asset.folder_id)
-        )
+        folder_path = await library_repository.folder_path(session, folder_id=asset.folder_id)
         if folder_path is None:
             raise OriginalMissing("the folder holding this asset is no longer indexed")
     try:

@@ -74,23 +74,18 @@ def _label(path: Path, base: Path) -> str:
 
 
 async def _owner(runtime: Runtime, email: str | None) -> uuid.UUID:
-    from sqlalchemy import func, select
-
-    from meadhall.platform.accounts.models import User
+    from meadhall.library.ingest import repository
+    from meadhall.platform.accounts.repository import user_by_email
 
     async with runtime.db.transaction() as session:
         if email is not None:
-            owner = await session.scalar(
-                select(User.id).where(func.lower(User.email) == email.strip().lower())
-            )
-            if owner is None:
+            user = await user_by_email(session, email.strip())
+            if user is None:
                 raise UnknownUser(f"no user with the e-mail {email!r}")
-        else:
-            owner = await session.scalar(
-                select(User.id).where(User.is_admin.is_(True)).order_by(User.created_at).limit(1)
-            )
-            if owner is None:
-                raise UnknownUser("there is no user yet; create one or name one with --user")
+            return user.id
+        owner = await repository.first_admin_id(session)
+        if owner is None:
+            raise UnknownUser("there is no user yet; create one or name one with --user")
         return owner
 
 

@@ -25,18 +25,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meadhall.config import Settings
+from meadhall.library import repository as library_repository
 from meadhall.library.errors import FolderNotFound, UnsafeFolder
 from meadhall.library.events import ASSET_CHANGED, ASSET_DELETED, announce_asset, asset_summary
+from meadhall.library.ingest import repository
 from meadhall.library.ingest.schemas import FolderCreate, FolderRead
 from meadhall.library.ingest.service import ingest_file
 from meadhall.library.ingest.sniff import MEDIA_SUFFIXES, sniff_file
 from meadhall.library.ingest.spool import hash_file
-from meadhall.library.models import AlbumAsset, Asset, AssetStatus, LibraryFolder, Origin
+from meadhall.library.models import Asset, AssetStatus, LibraryFolder, Origin
 from meadhall.library.pipeline.service import queue_processing
 from meadhall.library.storage import LibraryStorage
 from meadhall.library.topics import album_topic, library_topic
@@ -139,7 +140,7 @@ async def create_folder(
     path = await asyncio.to_thread(_checked_folder_path, data.path, settings)
     if await session.get(User, data.owner_id) is None:
         raise UserNotFound("no such user")
-    for other in (await session.scalars(select(LibraryFolder.path))).all():
+    for other in await repository.folder_paths(session):
         if _overlaps(path, Path(other)):
             raise UnsafeFolder(
                 "the folder overlaps a folder that is already indexed", details={"path": other}
@@ -175,21 +176,10 @@ async def get_folder(session: AsyncSession, *, folder_id: uuid.UUID) -> LibraryF
 
 async def list_folders(session: AsyncSession) -> list[FolderRead]:
     """Every indexed folder with how many assets it holds."""
-    counts = (
-        select(Asset.folder_id, func.count().label("n"))
-        .where(Asset.folder_id.is_not(None))
-        .group_by(Asset.folder_id)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(LibraryFolder, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.folder_id == LibraryFolder.id)
-        .order_by(LibraryFolder.created_at, LibraryFolder.id)
-    )
     items = []
-    for folder, count in rows.all():
+    for folder, count in await repository.folders_with_counts(session):
         read = FolderRead.model_validate(folder)
-        read.asset_count = int(count)
+        read.asset_count = count
         items.append(read)
     return items
 
@@ -204,18 +194,13 @@ async def forget_assets(
     ids = [asset.id for asset in assets]
     bus = session_bus(session)
     if bus is not None:
-        albums: dict[uuid.UUID, list[uuid.UUID]] = {}
-        rows = await session.execute(
-            select(AlbumAsset.asset_id, AlbumAsset.album_id).where(AlbumAsset.asset_id.in_(ids))
-        )
-        for asset_id, album_id in rows.all():
-            albums.setdefault(asset_id, []).append(album_id)
+        albums = await library_repository.album_ids_by_asset(session, asset_ids=ids)
         for asset in assets:
             data = asset_summary(asset)
             publish_after_commit(session, bus, library_topic(asset.owner_id), ASSET_DELETED, data)
             for album_id in albums.get(asset.id, []):
                 publish_after_commit(session, bus, album_topic(album_id), ASSET_DELETED, data)
-    await session.execute(delete(Asset).where(Asset.id.in_(ids)))
+    await repository.delete_folder_assets(session, asset_ids=ids)
 
     async def remove_cache() -> None:
         def remove() -> None:
@@ -232,7 +217,7 @@ async def delete_folder(
 ) -> None:
     """Stop indexing a folder: its assets are forgotten, its files are not touched."""
     folder = await get_folder(session, folder_id=folder_id)
-    assets = list((await session.scalars(select(Asset).where(Asset.folder_id == folder.id))).all())
+    assets = await repository.folder_assets(session, folder_id=folder.id)
     await forget_assets(session, storage=storage, assets=assets)
     await session.delete(folder)
     await session.flush()
@@ -299,16 +284,7 @@ async def scan_folder(
         if folder is None:
             return None
         root, owner_id = Path(folder.path), folder.owner_id
-        known = {
-            row.storage_path: (row.id, row.size_bytes, row.file_mtime)
-            for row in (
-                await session.execute(
-                    select(Asset.storage_path, Asset.id, Asset.size_bytes, Asset.file_mtime).where(
-                        Asset.folder_id == folder_id
-                    )
-                )
-            ).all()
-        }
+        known = await repository.folder_files(session, folder_id=folder_id)
     if not await asyncio.to_thread(root.is_dir):
         raise FolderUnavailable(f"the folder {root} is missing or not a directory")
     listing = await asyncio.to_thread(list_folder, root)
@@ -341,7 +317,7 @@ async def scan_folder(
     ]
     if gone:
         async with runtime.db.transaction() as session:
-            assets = list((await session.scalars(select(Asset).where(Asset.id.in_(gone)))).all())
+            assets = await library_repository.assets_by_ids(session, asset_ids=gone)
             await forget_assets(session, storage=storage, assets=assets)
         report.removed = len(gone)
     async with runtime.db.transaction() as session:
@@ -391,7 +367,7 @@ async def _scan_changed(
         raise UnsupportedChange("the file is no longer an image or video in a supported format")
     sha256, size = await asyncio.to_thread(hash_file, path)
     async with runtime.db.transaction() as session:
-        asset = await session.scalar(select(Asset).where(Asset.id == asset_id).with_for_update())
+        asset = await library_repository.asset_for_update(session, asset_id=asset_id)
         if asset is None:
             return
         same_bytes = asset.sha256 == sha256

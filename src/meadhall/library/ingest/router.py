@@ -25,21 +25,15 @@ from meadhall.library.errors import (
 )
 from meadhall.library.ingest import folders as folder_service
 from meadhall.library.ingest import uploads as upload_service
-from meadhall.library.ingest.multipart import (
-    MalformedUpload,
-    RequestTooLarge,
-    receive_multipart,
-)
+from meadhall.library.ingest.multipart import MalformedUpload, RequestTooLarge
 from meadhall.library.ingest.schemas import (
     ChunkResult,
     ExistsRequest,
     ExistsResponse,
-    FileOutcome,
     FolderCreate,
     FolderList,
     FolderRead,
     IngestedAsset,
-    IngestError,
     IngestOutcome,
     LibraryLimits,
     UploadCreate,
@@ -47,20 +41,18 @@ from meadhall.library.ingest.schemas import (
     UploadReport,
     UrlImport,
 )
-from meadhall.library.ingest.service import IngestResult, existing_by_sha, ingest_batch
+from meadhall.library.ingest.service import IngestResult, existing_by_sha
 from meadhall.library.ingest.urls import import_url, url_policy
 from meadhall.library.ingest.watch import folders_changed
-from meadhall.library.models import Origin, Upload
+from meadhall.library.models import Upload
 from meadhall.library.storage import LibraryStorage
 from meadhall.platform.accounts.deps import AdminUser, CurrentUser
 from meadhall.platform.accounts.errors import UserNotFound
 from meadhall.platform.db.database import on_commit
 from meadhall.platform.deps import DbSession, RuntimeDep
 from meadhall.platform.errors import (
-    MeadhallError,
     NotAllowed,
     NotAuthenticated,
-    Unprocessable,
     UnsupportedMediaType,
     error_response,
     error_responses,
@@ -101,16 +93,6 @@ _CHUNK_BODY: dict[str, Any] = {
         "content": {OCTET_STREAM: {"schema": {"type": "string", "format": "binary"}}},
     }
 }
-
-
-class InvalidAttribution(Unprocessable):
-    code = "validation_error"
-
-
-def _error(exc: MeadhallError) -> IngestError:
-    return IngestError(
-        code=exc.code, message=exc.message, status=exc.status_code, details=exc.details
-    )
 
 
 def _outcome(result: IngestResult) -> IngestOutcome:
@@ -164,72 +146,17 @@ async def upload_assets(
     answer is 201 when at least one asset was created, 200 otherwise.
     """
     settings = runtime.settings
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data"):
-        raise UnsupportedMediaType("send the files as multipart/form-data")
-    declared = _declared_length(request)
-    if declared is not None and declared > settings.upload_max_request_bytes:
-        raise RequestTooLarge(
-            f"the request is larger than {settings.upload_max_request_bytes} bytes",
-            details={"max_bytes": settings.upload_max_request_bytes},
-        )
-    storage = LibraryStorage(settings)
-    form = await receive_multipart(
-        request.stream(),
-        content_type=content_type,
-        storage=storage,
-        max_file_bytes=settings.upload_max_bytes,
-        max_files=settings.upload_max_files,
-        max_total_bytes=settings.upload_max_request_bytes,
+    report = await upload_service.upload_files(
+        session,
+        storage=LibraryStorage(settings),
+        settings=settings,
+        owner_id=principal.user_id,
+        content_type=request.headers.get("content-type", ""),
+        declared_length=_declared_length(request),
+        body=request.stream(),
     )
-    try:
-        if not form.files:
-            raise MalformedUpload("the request holds no file (send them in the 'files' part)")
-        attribution = form.fields.get("attribution", "").strip() or None
-        if attribution is not None and len(attribution) > 500:
-            raise InvalidAttribution("attribution: at most 500 characters")
-        items = await ingest_batch(
-            session,
-            storage=storage,
-            settings=settings,
-            owner_id=principal.user_id,
-            files=[(f.filename, f.path, f.sha256, f.error) for f in form.files],
-            origin=Origin.UPLOAD,
-            attribution=attribution,
-        )
-    finally:
-        # Every temp file has been consumed by now, unless we stopped early.
-        form.discard()
-    outcomes: list[FileOutcome] = []
-    for item in items:
-        if item.error is not None:
-            outcomes.append(
-                FileOutcome(filename=item.filename, status="failed", error=_error(item.error))
-            )
-        elif item.result is not None and item.result.asset is not None:
-            outcomes.append(
-                FileOutcome(
-                    filename=item.filename,
-                    status="created",
-                    asset=IngestedAsset.model_validate(item.result.asset),
-                )
-            )
-        elif item.result is not None:
-            outcomes.append(
-                FileOutcome(
-                    filename=item.filename,
-                    status="duplicate",
-                    duplicate_of=item.result.duplicate_of,
-                )
-            )
-    created = sum(1 for o in outcomes if o.status == "created")
-    response.status_code = 201 if created else 200
-    return UploadReport(
-        files=outcomes,
-        created=created,
-        duplicates=sum(1 for o in outcomes if o.status == "duplicate"),
-        failed=sum(1 for o in outcomes if o.status == "failed"),
-    )
+    response.status_code = 201 if report.created else 200
+    return report
 
 
 @router.post(

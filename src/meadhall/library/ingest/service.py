@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from meadhall.config import Settings
 from meadhall.library.errors import InvalidFile, QuotaExceeded, UnsupportedFile
 from meadhall.library.events import ASSET_ADDED, announce_asset
+from meadhall.library.ingest import repository
 from meadhall.library.ingest.sniff import EXTENSIONS, read_head, sniff_bytes
 from meadhall.library.ingest.spool import hash_file
 from meadhall.library.models import Asset, AssetStatus, AssetType, Origin, StorageQuota
@@ -92,16 +93,6 @@ async def owner_quota(
     return settings.library_quota_bytes
 
 
-async def used_bytes(session: AsyncSession, *, owner_id: uuid.UUID) -> int:
-    """Bytes the owner's managed originals take (indexed folders are not copied: not counted)."""
-    total = await session.scalar(
-        select(func.coalesce(func.sum(Asset.size_bytes), 0)).where(
-            Asset.owner_id == owner_id, Asset.folder_id.is_(None)
-        )
-    )
-    return int(total or 0)
-
-
 async def check_quota(
     session: AsyncSession, *, owner_id: uuid.UUID, settings: Settings, adding: int
 ) -> None:
@@ -113,25 +104,14 @@ async def check_quota(
     quota = await owner_quota(session, owner_id=owner_id, settings=settings)
     if quota is None:
         return
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"meadhall.library.quota:{owner_id}"},
-    )
-    used = await used_bytes(session, owner_id=owner_id)
+    await repository.lock_quota(session, owner_id=owner_id)
+    # Indexed folders are not copied, so their files take no room of the quota.
+    used = await repository.managed_bytes(session, owner_id=owner_id)
     if used + adding > quota:
         raise QuotaExceeded(
             "this file would take the library past its storage quota",
             details={"quota_bytes": quota, "used_bytes": used, "file_bytes": adding},
         )
-
-
-async def existing_asset_id(
-    session: AsyncSession, *, owner_id: uuid.UUID, sha256: str
-) -> uuid.UUID | None:
-    """The owner's asset with these bytes, trashed ones included."""
-    return await session.scalar(
-        select(Asset.id).where(Asset.owner_id == owner_id, Asset.sha256 == sha256)
-    )
 
 
 async def existing_by_sha(
@@ -141,10 +121,7 @@ async def existing_by_sha(
     wanted = sorted(set(hashes))
     if not wanted:
         return {}
-    rows = await session.execute(
-        select(Asset.sha256, Asset.id).where(Asset.owner_id == owner_id, Asset.sha256.in_(wanted))
-    )
-    return {sha: asset_id for sha, asset_id in rows.all()}
+    return await repository.asset_ids_by_sha(session, owner_id=owner_id, hashes=wanted)
 
 
 def _remove_quietly(path: Path) -> None:
@@ -230,7 +207,7 @@ async def ingest_file(
         else:
             digest = sha256
 
-        duplicate = await existing_asset_id(session, owner_id=owner_id, sha256=digest)
+        duplicate = await repository.asset_id_by_sha(session, owner_id=owner_id, sha256=digest)
         if duplicate is not None:
             return IngestResult(duplicate_of=duplicate)
         if not in_place:
@@ -283,12 +260,10 @@ async def ingest_file(
             if constraint not in {UNIQUE_OWNER_SHA, UNIQUE_FOLDER_PATH}:
                 raise
             if constraint == UNIQUE_OWNER_SHA:
-                winner = await existing_asset_id(session, owner_id=owner_id, sha256=digest)
+                winner = await repository.asset_id_by_sha(session, owner_id=owner_id, sha256=digest)
             else:
-                winner = await session.scalar(
-                    select(Asset.id).where(
-                        Asset.folder_id == folder_id, Asset.storage_path == storage_path
-                    )
+                winner = await repository.asset_id_by_folder_path(
+                    session, folder_id=folder_id, storage_path=storage_path
                 )
             if winner is None:  # pragma: no cover - the winner rolled back meanwhile
                 raise

@@ -5,11 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
-
+from meadhall.library.ingest import repository
 from meadhall.library.ingest.folders import SCAN_KIND, queue_scan, scan_folder
 from meadhall.library.ingest.uploads import clean_uploads
-from meadhall.library.models import LibraryFolder
 from meadhall.platform.jobs.context import JobContext
 from meadhall.platform.jobs.registry import job_kind
 
@@ -26,7 +24,7 @@ async def scan_folder_job(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def rescan_folders(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Queue a scan of every indexed folder: catches what a watcher missed (or had off)."""
     async with ctx.transaction() as session:
-        for folder in (await session.scalars(select(LibraryFolder))).all():
+        for folder in await repository.all_folders(session):
             await queue_scan(session, folder=folder)
 
 

@@ -1,7 +1,11 @@
-"""Resumable uploads: a large file arrives in chunks, each appended at a stated offset.
+"""Uploads: many files in one multipart request, or one large file in resumable chunks.
 
-The bytes gather in ``tmp_dir/uploads/<id>.part``; the ``uploads`` row says how many of them
-count (``received_bytes``). A chunk is written, fsynced, and only then counted, so after a
+A multipart request (:func:`upload_files`) is read part by part into temp files while its
+limits are enforced (``multipart.py``), then every file is ingested and reported on its own.
+
+A resumable upload arrives in chunks, each appended at a stated offset. The bytes gather in
+``tmp_dir/uploads/<id>.part``; the ``uploads`` row says how many of them count
+(``received_bytes``). A chunk is written, fsynced, and only then counted, so after a
 crash the row never claims bytes the file does not hold; bytes past the counted offset (a
 chunk cut off before its commit) are cut away when the next chunk starts. A chunk that was
 cut off by the client still counts what arrived, so the client resumes from there.
@@ -25,7 +29,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meadhall.config import Settings
@@ -35,11 +38,21 @@ from meadhall.library.errors import (
     UploadNotFound,
     UploadOffsetMismatch,
 )
-from meadhall.library.ingest.schemas import UploadCreate
+from meadhall.library.ingest import repository
+from meadhall.library.ingest.multipart import MalformedUpload, RequestTooLarge, receive_multipart
+from meadhall.library.ingest.schemas import (
+    FileOutcome,
+    IngestedAsset,
+    IngestError,
+    UploadCreate,
+    UploadReport,
+)
 from meadhall.library.ingest.service import (
+    BatchItem,
     IngestResult,
     check_quota,
     client_filename,
+    ingest_batch,
     ingest_file,
     remove_on_rollback,
 )
@@ -47,17 +60,27 @@ from meadhall.library.ingest.spool import FLUSH_BYTES
 from meadhall.library.models import Origin, Upload
 from meadhall.library.storage import LibraryStorage
 from meadhall.platform.db.database import on_commit
-from meadhall.platform.errors import MeadhallError, PayloadTooLarge, Unprocessable
+from meadhall.platform.errors import (
+    MeadhallError,
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 
 logger = logging.getLogger("meadhall.library.uploads")
 
 UPLOADS_FOLDER = "uploads"
+MAX_ATTRIBUTION = 500
 # Temp files nobody has touched for this long are leftovers of a crash.
 STRAY_AFTER = timedelta(days=1)
 
 
 class ChunkTooLarge(PayloadTooLarge):
     code = "chunk_too_large"
+
+
+class InvalidAttribution(Unprocessable):
+    code = "validation_error"
 
 
 class ChecksumMismatch(Unprocessable):
@@ -83,6 +106,92 @@ class CleanReport:
     expired: int = 0
     stray_files: int = 0
     removed: list[str] = field(default_factory=list)
+
+
+# Multipart uploads --------------------------------------------------------------------------
+
+
+async def upload_files(
+    session: AsyncSession,
+    *,
+    storage: LibraryStorage,
+    settings: Settings,
+    owner_id: uuid.UUID,
+    content_type: str,
+    declared_length: int | None,
+    body: AsyncIterator[bytes],
+) -> UploadReport:
+    """Receive a ``multipart/form-data`` body (file parts ``files``, an optional
+    ``attribution``) and ingest each file, in order, for ``owner_id``.
+
+    Refused as a whole: another content type (415), a body over ``upload_max_request_bytes``
+    (as announced or as it arrives) or with more than ``upload_max_files`` files (413), a
+    malformed body or one without a file (400), an attribution over 500 characters (422).
+    Otherwise every file is reported on its own, failures (too large, unsupported, invalid,
+    over the quota) included.
+    """
+    if not content_type.startswith("multipart/form-data"):
+        raise UnsupportedMediaType("send the files as multipart/form-data")
+    if declared_length is not None and declared_length > settings.upload_max_request_bytes:
+        raise RequestTooLarge(
+            f"the request is larger than {settings.upload_max_request_bytes} bytes",
+            details={"max_bytes": settings.upload_max_request_bytes},
+        )
+    form = await receive_multipart(
+        body,
+        content_type=content_type,
+        storage=storage,
+        max_file_bytes=settings.upload_max_bytes,
+        max_files=settings.upload_max_files,
+        max_total_bytes=settings.upload_max_request_bytes,
+    )
+    try:
+        if not form.files:
+            raise MalformedUpload("the request holds no file (send them in the 'files' part)")
+        attribution = form.fields.get("attribution", "").strip() or None
+        if attribution is not None and len(attribution) > MAX_ATTRIBUTION:
+            raise InvalidAttribution(f"attribution: at most {MAX_ATTRIBUTION} characters")
+        items = await ingest_batch(
+            session,
+            storage=storage,
+            settings=settings,
+            owner_id=owner_id,
+            files=[(f.filename, f.path, f.sha256, f.error) for f in form.files],
+            origin=Origin.UPLOAD,
+            attribution=attribution,
+        )
+    finally:
+        # Every temp file has been consumed by now, unless we stopped early.
+        form.discard()
+    outcomes = [outcome for item in items if (outcome := _file_outcome(item)) is not None]
+    return UploadReport(
+        files=outcomes,
+        created=sum(1 for o in outcomes if o.status == "created"),
+        duplicates=sum(1 for o in outcomes if o.status == "duplicate"),
+        failed=sum(1 for o in outcomes if o.status == "failed"),
+    )
+
+
+def _file_outcome(item: BatchItem) -> FileOutcome | None:
+    if item.error is not None:
+        error = IngestError(
+            code=item.error.code,
+            message=item.error.message,
+            status=item.error.status_code,
+            details=item.error.details,
+        )
+        return FileOutcome(filename=item.filename, status="failed", error=error)
+    if item.result is not None and item.result.asset is not None:
+        asset = IngestedAsset.model_validate(item.result.asset)
+        return FileOutcome(filename=item.filename, status="created", asset=asset)
+    if item.result is not None:
+        return FileOutcome(
+            filename=item.filename, status="duplicate", duplicate_of=item.result.duplicate_of
+        )
+    return None
+
+
+# Resumable uploads --------------------------------------------------------------------------
 
 
 def uploads_dir(settings: Settings) -> Path:
@@ -142,10 +251,9 @@ async def get_upload(
     session: AsyncSession, *, upload_id: uuid.UUID, owner_id: uuid.UUID, for_update: bool = False
 ) -> Upload:
     """The caller's upload; :class:`UploadNotFound` for anyone else's or a missing one."""
-    query = select(Upload).where(Upload.id == upload_id, Upload.owner_id == owner_id)
-    if for_update:
-        query = query.with_for_update()
-    upload = await session.scalar(query)
+    upload = await repository.owned_upload(
+        session, upload_id=upload_id, owner_id=owner_id, for_update=for_update
+    )
     if upload is None:
         raise UploadNotFound("no such upload")
     return upload
@@ -359,18 +467,14 @@ async def clean_uploads(session: AsyncSession, *, settings: Settings) -> CleanRe
     """
     now = datetime.now(UTC)
     report = CleanReport()
-    expired = (
-        await session.scalars(
-            select(Upload).where(Upload.expires_at <= now).with_for_update(skip_locked=True)
-        )
-    ).all()
+    expired = await repository.expired_uploads_for_update(session, now=now)
     paths = [part_path(settings, upload.id) for upload in expired]
     if expired:
-        await session.execute(delete(Upload).where(Upload.id.in_([u.id for u in expired])))
+        await repository.delete_uploads(session, upload_ids=[u.id for u in expired])
         await session.flush()
     report.expired = len(expired)
     report.removed = [str(u.id) for u in expired]
-    live = {upload_id.hex for upload_id in (await session.scalars(select(Upload.id))).all()}
+    live = {upload_id.hex for upload_id in await repository.upload_ids(session)}
     older_than = time.time() - STRAY_AFTER.total_seconds()
     strays = await asyncio.to_thread(_stray_files, settings, live, older_than)
 

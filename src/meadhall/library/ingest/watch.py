@@ -21,9 +21,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from stat import S_ISDIR
 
-from sqlalchemy import select
 from watchfiles import awatch
 
+from meadhall.library.ingest import repository
 from meadhall.library.ingest.folders import queue_scan
 from meadhall.library.models import LibraryFolder
 from meadhall.platform.jobs.models import JobStatus
@@ -54,10 +54,8 @@ class FolderWatch:
 
     async def _load(self) -> dict[Path, tuple[uuid.UUID, tuple[int, int]]]:
         async with self.runtime.db.transaction() as session:
-            rows = await session.execute(
-                select(LibraryFolder.path, LibraryFolder.id).where(LibraryFolder.watch.is_(True))
-            )
-            wanted = {Path(path): folder_id for path, folder_id in rows.all()}
+            rows = await repository.watched_folders(session)
+            wanted = {Path(path): folder_id for path, folder_id in rows}
 
         def identify() -> dict[Path, tuple[uuid.UUID, tuple[int, int]]]:
             found = {}

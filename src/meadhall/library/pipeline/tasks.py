@@ -16,16 +16,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
+from meadhall.library import repository as library_repository
 from meadhall.library.events import ASSET_PROCESSED, announce_asset
-from meadhall.library.models import (
-    Asset,
-    AssetStatus,
-    LibraryFolder,
-    StepStatus,
-)
-from meadhall.library.pipeline import service
+from meadhall.library.models import Asset, AssetStatus, StepStatus
+from meadhall.library.pipeline import repository, service
 from meadhall.library.pipeline.analysis import (
     DECODE,
     DERIVATIVE_STEPS,
@@ -92,10 +86,8 @@ async def _load(ctx: JobContext, storage: LibraryStorage, asset_id: uuid.UUID) -
             return None
         folder_path: str | None = None
         if asset.folder_id is not None:
-            folder_path = await session.scalar(
-                select(LibraryFolder.path).where(LibraryFolder.id == asset.folder_id)
-            )
-        steps = await service.step_states(session, asset_id=asset_id)
+            folder_path = await library_repository.folder_path(session, folder_id=asset.folder_id)
+        steps = {row.step: row for row in await repository.asset_steps(session, asset_id=asset_id)}
     path: Path | None = None
     path_error: str | None = None
     if asset.folder_id is not None and folder_path is None:
@@ -160,9 +152,7 @@ async def _store(
     ctx: JobContext, storage: LibraryStorage, asset_id: uuid.UUID, result: Analysis
 ) -> None:
     async with ctx.transaction() as session:
-        asset = await session.scalar(
-            select(Asset).where(Asset.id == asset_id).with_for_update(of=Asset)
-        )
+        asset = await library_repository.asset_for_update(session, asset_id=asset_id)
         if asset is None:
             # Purged while we worked: what we wrote belongs to nobody.
             await ctx.run_in_thread(storage.remove_derivatives, asset_id)
@@ -173,7 +163,7 @@ async def _store(
             setattr(asset, column, value)
         asset.status = result.status
         asset.error = result.error
-        await service.record_steps(session, asset_id=asset_id, outcomes=result.steps)
+        await repository.record_steps(session, asset_id=asset_id, outcomes=result.steps)
         await session.flush()
         await announce_asset(session, asset, ASSET_PROCESSED)
 
@@ -229,14 +219,16 @@ async def sweep_missing(ctx: JobContext) -> SweepReport:
     after: uuid.UUID | None = None
     while missing + unfinished < SWEEP_MAX_QUEUED:
         async with runtime.db.sessionmaker() as session:
-            batch = await service.assets_with_derivatives(session, after=after, limit=SWEEP_BATCH)
+            batch = await repository.assets_with_derivatives(
+                session, after=after, limit=SWEEP_BATCH
+            )
         if not batch:
             break
         after = batch[-1][0]
         lost = set(await ctx.run_in_thread(_missing_derivatives, storage, [i for i, _ in batch]))
         if lost:
             async with runtime.db.transaction() as session:
-                for asset in await session.scalars(select(Asset).where(Asset.id.in_(lost))):
+                for asset in await library_repository.assets_by_ids(session, asset_ids=lost):
                     await service.queue_processing(session, asset=asset, force=True)
                     missing += 1
         if ctx.should_stop():

@@ -3,7 +3,7 @@
 Both stay fast on a library of a million assets (``bench/timeline.py``): the summary sums a
 few hundred rows that triggers keep current (migration 0007) instead of counting assets, and a
 month page is an index-only scan of ``ix_assets_timeline`` over one owner's month (its
-INCLUDE list holds every column of ``ITEM_COLUMNS``; migrations 0007 and 0010).
+INCLUDE list holds every column of ``repository.ITEM_COLUMNS``; migrations 0007 and 0010).
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Text, cast, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meadhall.library.models import Asset, TimelineMonth
+from meadhall.library.timeline import repository
 from meadhall.platform.errors import Unprocessable
 
 MAX_MONTHS = 12
@@ -60,11 +59,6 @@ def parse_months(values: Sequence[str]) -> list[Month]:
     return list(months)
 
 
-def _counted() -> list[ColumnElement[bool]]:
-    # Exactly the predicate of ix_assets_timeline, so the planner can use that index.
-    return [Asset.trashed_at.is_(None), ~Asset.is_archived]
-
-
 async def buckets(
     session: AsyncSession,
     *,
@@ -73,38 +67,14 @@ async def buckets(
     favourite: bool | None = None,
 ) -> list[tuple[str, int]]:
     """``(YYYY-MM, count)`` of the owner's timeline, newest month first."""
-    total = func.sum(TimelineMonth.count)
-    query = select(TimelineMonth.month, total).where(TimelineMonth.owner_id == owner_id)
-    if types:
-        query = query.where(TimelineMonth.type.in_(list(types)))
-    if favourite is not None:
-        query = query.where(TimelineMonth.is_favourite.is_(favourite))
-    query = query.group_by(TimelineMonth.month).having(total > 0)
-    rows = await session.execute(query.order_by(TimelineMonth.month.desc()))
-    return [(_month_text(month), int(count)) for month, count in rows]
+    rows = await repository.month_counts(
+        session, owner_id=owner_id, types=types, favourite=favourite
+    )
+    return [(_month_text(month), count) for month, count in rows]
 
 
 def _month_text(month: date) -> str:
     return f"{month.year:04d}-{month.month:02d}"
-
-
-# The same expression as in ix_assets_timeline, with 'month' as a literal (a bound parameter
-# would not match the index).
-_local_month = func.date_trunc(literal_column("'month'"), Asset.local_at)
-
-# The keys of each item, in order (``TimelineItem``).
-ITEM_COLUMNS = (
-    Asset.id,
-    Asset.name,
-    Asset.type,
-    Asset.media,
-    Asset.local_at,
-    Asset.width,
-    Asset.height,
-    Asset.placeholder,
-    Asset.duration_ms,
-    Asset.is_favourite,
-)
 
 
 async def month_items(
@@ -128,40 +98,16 @@ async def month_items(
         if cacheable:
             items = await _cached_month(session, owner_id=owner_id, month=month)
         else:
-            items = await _month_array(
-                session, owner_id=owner_id, month=month, types=types, favourite=favourite
+            items = await repository.month_array(
+                session,
+                owner_id=owner_id,
+                month_start=month.start,
+                types=types,
+                favourite=favourite,
             )
         # ``month`` is digits and a dash (validated), safe to place in JSON as is.
         parts.append(b'{"month":"%s","items":%s}' % (str(month).encode(), items))
     return b'{"months":[' + b",".join(parts) + b"]}"
-
-
-async def _month_array(
-    session: AsyncSession,
-    *,
-    owner_id: uuid.UUID,
-    month: Month,
-    types: Sequence[str] = (),
-    favourite: bool | None = None,
-) -> bytes:
-    """One month's items as a JSON array built by PostgreSQL, newest instant first."""
-    conditions = [Asset.owner_id == owner_id, *_counted(), _local_month == month.start]
-    if types:
-        conditions.append(Asset.type.in_(list(types)))
-    if favourite is not None:
-        conditions.append(Asset.is_favourite.expression if favourite else ~Asset.is_favourite)
-    page = (
-        select(*ITEM_COLUMNS)
-        .where(*conditions)
-        .order_by(Asset.sort_at.desc(), Asset.id.desc())
-        .subquery("item")
-    )
-    # The keys are the column names. json_agg takes rows in the order the subquery yields
-    # them (it has no parallel form, and the index hands them over in page order).
-    array = await session.scalar(
-        select(cast(func.json_agg(literal_column("item")), Text)).select_from(page)
-    )
-    return (array or "[]").encode()
 
 
 async def _cached_month(session: AsyncSession, *, owner_id: uuid.UUID, month: Month) -> bytes:
@@ -171,26 +117,13 @@ async def _cached_month(session: AsyncSession, *, owner_id: uuid.UUID, month: Mo
     only if it is still current: a change committing meanwhile bumps the version, so a page
     that may have missed it is never served (see migration 0009).
     """
-    key = {"owner_id": owner_id, "month": month.start.date()}
-    row = (
-        await session.execute(
-            text(
-                "SELECT version, body_version, "
-                "CASE WHEN body_version = version THEN body END AS body "
-                "FROM timeline_pages WHERE owner_id = :owner_id AND month = :month"
-            ),
-            key,
-        )
-    ).first()
+    first_day = month.start.date()
+    row = await repository.stored_page(session, owner_id=owner_id, month=first_day)
     if row is not None and row.body is not None:
         return str(row.body).encode()
-    items = await _month_array(session, owner_id=owner_id, month=month)
+    items = await repository.month_array(session, owner_id=owner_id, month_start=month.start)
     if row is not None:
-        await session.execute(
-            text(
-                "UPDATE timeline_pages SET body = :body, body_version = :version "
-                "WHERE owner_id = :owner_id AND month = :month AND version = :version"
-            ),
-            {**key, "body": items.decode(), "version": row.version},
+        await repository.store_page(
+            session, owner_id=owner_id, month=first_day, body=items.decode(), version=row.version
         )
     return items
