@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from meadhall.config import Settings
+from meadhall.library.settings import LibrarySettings
 
 TEMPLATE_FIELDS = frozenset({"user", "year", "month", "day", "name"})
 MAX_NAME_LENGTH = 120
@@ -80,7 +80,7 @@ def inside(root: Path, relative: str) -> Path:
 class LibraryStorage:
     """The library's folders for one settings object."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: LibrarySettings) -> None:
         self.settings = settings
         self.library_dir = settings.library_dir
         self.cache_dir = settings.cache_dir

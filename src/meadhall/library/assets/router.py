@@ -60,6 +60,7 @@ from meadhall.library.assets.schemas import (
 from meadhall.library.errors import AlbumNotFound, AssetNotFound, NotAssetOwner, TagNotFound
 from meadhall.library.models import AssetType, MediaKind
 from meadhall.library.pipeline.derivatives import PREVIEW, THUMBNAIL
+from meadhall.library.settings import library_settings
 from meadhall.library.storage import LibraryStorage
 from meadhall.platform.accounts.deps import CurrentUser
 from meadhall.platform.deps import DbSession, RuntimeDep
@@ -82,7 +83,7 @@ _OWNER_ERRORS = (NotAuthenticated, NotAllowed, AssetNotFound, NotAssetOwner)
 
 
 def _storage(runtime: RuntimeDep) -> LibraryStorage:
-    return LibraryStorage(runtime.settings)
+    return LibraryStorage(library_settings(runtime.settings))
 
 
 def _binary(description: str, *mime_types: str) -> dict[int | str, dict[str, Any]]:
@@ -451,7 +452,7 @@ async def _serve_derivative(
         asset=asset,
         name=name,
         storage=_storage(runtime),
-        max_pixels=runtime.settings.max_image_pixels,
+        max_pixels=library_settings(runtime.settings).max_image_pixels,
     )
     return await _cached_file(path, etag=etag, media_type="image/webp")
 
@@ -554,7 +555,7 @@ async def get_asset_image(
         asset=asset,
         request=resize,
         storage=_storage(runtime),
-        max_pixels=runtime.settings.max_image_pixels,
+        max_pixels=library_settings(runtime.settings).max_image_pixels,
     )
     media_type = MIME_TYPES[format]
     if path is not None:
@@ -588,7 +589,7 @@ async def get_asset_image_data(
         asset=asset,
         request=resize,
         storage=_storage(runtime),
-        max_pixels=runtime.settings.max_image_pixels,
+        max_pixels=library_settings(runtime.settings).max_image_pixels,
     )
     if path is not None:
         data = await asyncio.to_thread(path.read_bytes)

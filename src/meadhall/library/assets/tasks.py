@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from meadhall.library.assets import service
+from meadhall.library.settings import library_settings
 from meadhall.library.storage import LibraryStorage
 from meadhall.platform.jobs.context import JobContext
 from meadhall.platform.jobs.registry import job_kind
@@ -17,7 +18,7 @@ BATCH = 200
 @job_kind("library.empty_trash", cron="41 3 * * *", max_attempts=3)
 async def empty_trash_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Daily: purge assets that have been in the trash longer than ``trash_retention_days``."""
-    settings = ctx.runtime.settings
+    settings = library_settings(ctx.runtime.settings)
     storage = LibraryStorage(settings)
     older_than = timedelta(days=settings.trash_retention_days)
     purged = 0

@@ -26,8 +26,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from meadhall.library.settings import library_settings
+
 if TYPE_CHECKING:
-    from meadhall.config import Settings
+    from meadhall.library.settings import LibrarySettings
     from meadhall.platform.runtime import Runtime
 
 EXIT_FAILED = 1
@@ -90,7 +92,7 @@ async def _owner(runtime: Runtime, email: str | None) -> uuid.UUID:
 
 
 async def run_import(
-    settings: Settings,
+    settings: LibrarySettings,
     *,
     files: list[Path],
     base: Path,
@@ -210,7 +212,7 @@ def import_files(
     except OSError as exc:
         err_console.print(f"[bold red]meadhall:[/] cannot read {path}: {exc.strerror or exc}")
         raise typer.Exit(EXIT_USAGE) from None
-    settings = settings_or_exit()
+    settings = library_settings(settings_or_exit())
     try:
         summary = asyncio.run(
             run_import(

@@ -28,7 +28,6 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meadhall.config import Settings
 from meadhall.library import repository as library_repository
 from meadhall.library.errors import FolderNotFound, UnsafeFolder
 from meadhall.library.events import ASSET_CHANGED, ASSET_DELETED, announce_asset, asset_summary
@@ -39,6 +38,7 @@ from meadhall.library.ingest.sniff import MEDIA_SUFFIXES, sniff_file
 from meadhall.library.ingest.spool import hash_file
 from meadhall.library.models import Asset, AssetStatus, LibraryFolder, Origin
 from meadhall.library.pipeline.service import queue_processing
+from meadhall.library.settings import LibrarySettings, library_settings
 from meadhall.library.storage import LibraryStorage
 from meadhall.library.topics import album_topic, library_topic
 from meadhall.platform.accounts.errors import UserNotFound
@@ -111,7 +111,7 @@ def scan_dedup_key(folder_id: uuid.UUID) -> str:
 # Admin operations ---------------------------------------------------------------------------
 
 
-def _checked_folder_path(raw: str, settings: Settings) -> Path:
+def _checked_folder_path(raw: str, settings: LibrarySettings) -> Path:
     if not os.path.isabs(raw):
         raise UnsafeFolder("the folder must be an absolute path")
     resolved = Path(os.path.realpath(raw))
@@ -130,7 +130,7 @@ def _overlaps(a: Path, b: Path) -> bool:
 
 
 async def create_folder(
-    session: AsyncSession, *, settings: Settings, data: FolderCreate
+    session: AsyncSession, *, settings: LibrarySettings, data: FolderCreate
 ) -> LibraryFolder:
     """Index ``data.path`` for ``data.owner_id`` and queue its first scan.
 
@@ -277,7 +277,7 @@ async def scan_folder(
     """Reconcile a folder with its assets (see the module docstring); ``None`` if the folder
     is no longer indexed. Each file is handled in a transaction of its own, so one bad file
     costs nothing but itself."""
-    settings = runtime.settings
+    settings = library_settings(runtime.settings)
     storage = LibraryStorage(settings)
     async with runtime.db.transaction() as session:
         folder = await session.get(LibraryFolder, folder_id)
@@ -344,7 +344,7 @@ async def _scan_new(
         result = await ingest_file(
             session,
             storage=storage,
-            settings=runtime.settings,
+            settings=library_settings(runtime.settings),
             owner_id=owner_id,
             temp_path=path,
             filename=path.name,

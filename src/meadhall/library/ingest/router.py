@@ -45,6 +45,7 @@ from meadhall.library.ingest.service import IngestResult, existing_by_sha
 from meadhall.library.ingest.urls import import_url, url_policy
 from meadhall.library.ingest.watch import folders_changed
 from meadhall.library.models import Upload
+from meadhall.library.settings import library_settings
 from meadhall.library.storage import LibraryStorage
 from meadhall.platform.accounts.deps import AdminUser, CurrentUser
 from meadhall.platform.accounts.errors import UserNotFound
@@ -107,7 +108,7 @@ def _upload_read(upload: Upload, runtime: Runtime) -> UploadRead:
         size_bytes=upload.size_bytes,
         offset=upload.received_bytes,
         expires_at=upload.expires_at,
-        chunk_max=runtime.settings.upload_chunk_max_bytes,
+        chunk_max=library_settings(runtime.settings).upload_chunk_max_bytes,
         complete=upload.received_bytes >= upload.size_bytes,
         asset_id=upload.asset_id,
     )
@@ -145,7 +146,7 @@ async def upload_assets(
     ``file_too_large``, ``unsupported_file``, ``invalid_file``, ``quota_exceeded``). The
     answer is 201 when at least one asset was created, 200 otherwise.
     """
-    settings = runtime.settings
+    settings = library_settings(runtime.settings)
     report = await upload_service.upload_files(
         session,
         storage=LibraryStorage(settings),
@@ -185,7 +186,7 @@ async def check_existing_assets(
 async def library_limits(principal: CurrentUser, runtime: RuntimeDep) -> LibraryLimits:
     """The upload size limits and the trash's retention, so a client can refuse a file that
     is too large before sending it and say when trashed assets go for good."""
-    settings = runtime.settings
+    settings = library_settings(runtime.settings)
     return LibraryLimits(
         upload_max_bytes=settings.upload_max_bytes,
         upload_chunk_max_bytes=settings.upload_chunk_max_bytes,
@@ -210,7 +211,7 @@ async def create_upload(
 ) -> UploadRead:
     """Start a resumable upload; then send the bytes in chunks with ``PATCH``."""
     upload = await upload_service.create_upload(
-        session, settings=runtime.settings, owner_id=principal.user_id, data=body
+        session, settings=library_settings(runtime.settings), owner_id=principal.user_id, data=body
     )
     return _upload_read(upload, runtime)
 
@@ -303,7 +304,7 @@ async def append_upload_chunk(
     """
     if request.headers.get("content-type", "").split(";")[0].strip() != OCTET_STREAM:
         raise UnsupportedMediaType(f"send the chunk as {OCTET_STREAM}")
-    settings = runtime.settings
+    settings = library_settings(runtime.settings)
     upload = await upload_service.get_upload(
         session, upload_id=upload_id, owner_id=principal.user_id, for_update=True
     )
@@ -346,7 +347,9 @@ async def cancel_upload(
     upload = await upload_service.get_upload(
         session, upload_id=upload_id, owner_id=principal.user_id, for_update=True
     )
-    await upload_service.cancel_upload(session, settings=runtime.settings, upload=upload)
+    await upload_service.cancel_upload(
+        session, settings=library_settings(runtime.settings), upload=upload
+    )
     return Response(status_code=204)
 
 
@@ -388,8 +391,8 @@ async def import_from_url(
     """
     result = await import_url(
         session,
-        storage=LibraryStorage(runtime.settings),
-        settings=runtime.settings,
+        storage=LibraryStorage(library_settings(runtime.settings)),
+        settings=library_settings(runtime.settings),
         owner_id=principal.user_id,
         url=body.url,
         attribution=body.attribution or None,
@@ -421,7 +424,9 @@ async def create_library_folder(
     body: FolderCreate, principal: AdminUser, session: DbSession, runtime: RuntimeDep
 ) -> FolderRead:
     """Index a server folder in place, read-only, for a user; its first scan is queued."""
-    folder = await folder_service.create_folder(session, settings=runtime.settings, data=body)
+    folder = await folder_service.create_folder(
+        session, settings=library_settings(runtime.settings), data=body
+    )
     _notify_watcher(session, runtime)
     return FolderRead.model_validate(folder)
 
@@ -450,7 +455,7 @@ async def delete_library_folder(
 ) -> Response:
     """Stop indexing a folder: its assets leave the library; its files are not touched."""
     await folder_service.delete_folder(
-        session, storage=LibraryStorage(runtime.settings), folder_id=folder_id
+        session, storage=LibraryStorage(library_settings(runtime.settings)), folder_id=folder_id
     )
     _notify_watcher(session, runtime)
     return Response(status_code=204)

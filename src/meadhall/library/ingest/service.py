@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from meadhall.config import Settings
 from meadhall.library.errors import InvalidFile, QuotaExceeded, UnsupportedFile
 from meadhall.library.events import ASSET_ADDED, announce_asset
 from meadhall.library.ingest import repository
@@ -28,6 +27,7 @@ from meadhall.library.ingest.sniff import EXTENSIONS, read_head, sniff_bytes
 from meadhall.library.ingest.spool import hash_file
 from meadhall.library.models import Asset, AssetStatus, AssetType, Origin, StorageQuota
 from meadhall.library.pipeline.service import queue_processing
+from meadhall.library.settings import LibrarySettings
 from meadhall.library.storage import LibraryStorage, UnsafePath
 from meadhall.platform.errors import MeadhallError
 
@@ -80,7 +80,7 @@ def _stored_name(filename: str, mime_type: str) -> str:
 
 
 async def owner_quota(
-    session: AsyncSession, *, owner_id: uuid.UUID, settings: Settings
+    session: AsyncSession, *, owner_id: uuid.UUID, settings: LibrarySettings
 ) -> int | None:
     """Bytes the owner may store in the managed library (``None``: no limit).
 
@@ -94,7 +94,7 @@ async def owner_quota(
 
 
 async def check_quota(
-    session: AsyncSession, *, owner_id: uuid.UUID, settings: Settings, adding: int
+    session: AsyncSession, *, owner_id: uuid.UUID, settings: LibrarySettings, adding: int
 ) -> None:
     """:class:`QuotaExceeded` if ``adding`` more bytes would pass the owner's quota.
 
@@ -165,7 +165,7 @@ async def ingest_file(
     session: AsyncSession,
     *,
     storage: LibraryStorage,
-    settings: Settings,
+    settings: LibrarySettings,
     owner_id: uuid.UUID,
     temp_path: Path,
     filename: str,
@@ -297,7 +297,7 @@ async def ingest_batch(
     session: AsyncSession,
     *,
     storage: LibraryStorage,
-    settings: Settings,
+    settings: LibrarySettings,
     owner_id: uuid.UUID,
     files: Iterable[tuple[str, Path | None, str | None, MeadhallError | None]],
     origin: Origin | str,

@@ -8,6 +8,7 @@ from typing import Any
 from meadhall.library.ingest import repository
 from meadhall.library.ingest.folders import SCAN_KIND, queue_scan, scan_folder
 from meadhall.library.ingest.uploads import clean_uploads
+from meadhall.library.settings import library_settings
 from meadhall.platform.jobs.context import JobContext
 from meadhall.platform.jobs.registry import job_kind
 
@@ -32,7 +33,7 @@ async def rescan_folders(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def clean_uploads_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Remove expired resumable uploads and temp files left behind by crashes."""
     async with ctx.transaction() as session:
-        report = await clean_uploads(session, settings=ctx.runtime.settings)
+        report = await clean_uploads(session, settings=library_settings(ctx.runtime.settings))
     await ctx.progress(
         1.0, f"{report.expired} expired uploads, {report.stray_files} stray temp files removed"
     )

@@ -31,7 +31,6 @@ from typing import IO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meadhall.config import Settings
 from meadhall.library.errors import (
     FileTooLarge,
     UploadExpired,
@@ -58,6 +57,7 @@ from meadhall.library.ingest.service import (
 )
 from meadhall.library.ingest.spool import FLUSH_BYTES
 from meadhall.library.models import Origin, Upload
+from meadhall.library.settings import LibrarySettings
 from meadhall.library.storage import LibraryStorage
 from meadhall.platform.db.database import on_commit
 from meadhall.platform.errors import (
@@ -115,7 +115,7 @@ async def upload_files(
     session: AsyncSession,
     *,
     storage: LibraryStorage,
-    settings: Settings,
+    settings: LibrarySettings,
     owner_id: uuid.UUID,
     content_type: str,
     declared_length: int | None,
@@ -194,11 +194,11 @@ def _file_outcome(item: BatchItem) -> FileOutcome | None:
 # Resumable uploads --------------------------------------------------------------------------
 
 
-def uploads_dir(settings: Settings) -> Path:
+def uploads_dir(settings: LibrarySettings) -> Path:
     return settings.tmp_dir / UPLOADS_FOLDER
 
 
-def part_path(settings: Settings, upload_id: uuid.UUID) -> Path:
+def part_path(settings: LibrarySettings, upload_id: uuid.UUID) -> Path:
     """Where the bytes of an upload gather."""
     return uploads_dir(settings) / f"{upload_id.hex}.part"
 
@@ -217,7 +217,7 @@ async def _remove_after_commit(session: AsyncSession, path: Path) -> None:
 
 
 async def create_upload(
-    session: AsyncSession, *, settings: Settings, owner_id: uuid.UUID, data: UploadCreate
+    session: AsyncSession, *, settings: LibrarySettings, owner_id: uuid.UUID, data: UploadCreate
 ) -> Upload:
     """Start a resumable upload of ``data.size_bytes`` bytes; nothing has arrived yet.
 
@@ -296,7 +296,7 @@ async def append_chunk(
     session: AsyncSession,
     *,
     storage: LibraryStorage,
-    settings: Settings,
+    settings: LibrarySettings,
     upload: Upload,
     offset: int,
     chunks: AsyncIterator[bytes],
@@ -378,7 +378,7 @@ async def _complete(
     session: AsyncSession,
     *,
     storage: LibraryStorage,
-    settings: Settings,
+    settings: LibrarySettings,
     upload: Upload,
     path: Path,
 ) -> ChunkOutcome:
@@ -418,7 +418,9 @@ async def _discard(session: AsyncSession, *, upload: Upload, path: Path) -> None
     await _remove_after_commit(session, path)
 
 
-async def cancel_upload(session: AsyncSession, *, settings: Settings, upload: Upload) -> None:
+async def cancel_upload(
+    session: AsyncSession, *, settings: LibrarySettings, upload: Upload
+) -> None:
     """Forget an upload and (after the commit) its bytes."""
     await _discard(session, upload=upload, path=part_path(settings, upload.id))
 
@@ -427,7 +429,7 @@ def _str(value: uuid.UUID | None) -> str | None:
     return str(value) if value is not None else None
 
 
-def _stray_files(settings: Settings, live: set[str], older_than: float) -> list[Path]:
+def _stray_files(settings: LibrarySettings, live: set[str], older_than: float) -> list[Path]:
     found: list[Path] = []
     for folder, needs_row in ((settings.tmp_dir, False), (uploads_dir(settings), True)):
         try:
@@ -459,7 +461,7 @@ def _unlink_all(paths: list[Path]) -> int:
     return removed
 
 
-async def clean_uploads(session: AsyncSession, *, settings: Settings) -> CleanReport:
+async def clean_uploads(session: AsyncSession, *, settings: LibrarySettings) -> CleanReport:
     """Remove uploads past their expiry (rows and bytes) and temp files left by crashes.
 
     A temp file counts as stray when nobody has written it for a day and, in the uploads

@@ -32,11 +32,11 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meadhall import __version__
-from meadhall.config import Settings
 from meadhall.library.errors import FileTooLarge, UnsafeUrl, UrlFetchFailed
 from meadhall.library.ingest.service import IngestResult, ingest_file
 from meadhall.library.ingest.spool import LimitExceeded, SpooledFile
 from meadhall.library.models import Origin
+from meadhall.library.settings import LibrarySettings
 from meadhall.library.storage import LibraryStorage
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -214,7 +214,7 @@ def _filename(response: httpx.Response, url: httpx.URL) -> str:
 
 
 async def _download(
-    url: str, *, storage: LibraryStorage, settings: Settings, policy: UrlPolicy
+    url: str, *, storage: LibraryStorage, settings: LibrarySettings, policy: UrlPolicy
 ) -> tuple[SpooledFile, str]:
     """Fetch ``url`` (following vetted redirects) into a temp file; (file, file name)."""
     limit = settings.url_import_max_bytes
@@ -277,7 +277,7 @@ async def import_url(
     session: AsyncSession,
     *,
     storage: LibraryStorage,
-    settings: Settings,
+    settings: LibrarySettings,
     owner_id: uuid.UUID,
     url: str,
     attribution: str | None,

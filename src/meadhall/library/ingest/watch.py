@@ -26,6 +26,7 @@ from watchfiles import awatch
 from meadhall.library.ingest import repository
 from meadhall.library.ingest.folders import queue_scan
 from meadhall.library.models import LibraryFolder
+from meadhall.library.settings import library_settings
 from meadhall.platform.jobs.models import JobStatus
 from meadhall.platform.runtime import Runtime
 
@@ -42,7 +43,7 @@ class FolderWatch:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.stability = runtime.settings.folder_stability_seconds
+        self.stability = library_settings(runtime.settings).folder_stability_seconds
         self.reload = asyncio.Event()
         # Folder id -> loop time of its latest change not yet handed to a scan.
         self.dirty: dict[uuid.UUID, float] = {}
@@ -178,7 +179,7 @@ def folders_changed(runtime: Runtime) -> None:
 @contextlib.asynccontextmanager
 async def watching_folders(runtime: Runtime, *, force: bool = False) -> AsyncIterator[None]:
     """Watch indexed folders for the duration of the block when this process runs workers."""
-    if not (force or runtime.settings.workers_in_process):
+    if not (force or library_settings(runtime.settings).workers_in_process):
         yield
         return
     watch = FolderWatch(runtime)

@@ -31,6 +31,7 @@ from meadhall.library.pipeline.analysis import (
     analyse,
 )
 from meadhall.library.pipeline.decode import HEAD_BYTES, sniff_video
+from meadhall.library.settings import library_settings
 from meadhall.library.storage import LibraryStorage, UnsafePath
 from meadhall.platform.jobs.context import JobContext
 from meadhall.platform.jobs.registry import job_kind
@@ -176,14 +177,14 @@ async def process_asset(ctx: JobContext, payload: dict[str, Any]) -> None:
     except (KeyError, ValueError):
         logger.error("process_asset job without a valid asset id", extra={"payload": payload})
         return
-    storage = LibraryStorage(ctx.runtime.settings)
+    storage = LibraryStorage(library_settings(ctx.runtime.settings))
     loaded = await _load(ctx, storage, asset_id)
     if loaded is None:
         return
     if loaded.complete and not payload.get("force"):
         # A duplicate delivery of finished work.
         return
-    settings = ctx.runtime.settings
+    settings = library_settings(ctx.runtime.settings)
     if loaded.path is None:
         result = _unreadable(loaded.path_error or "the original cannot be located")
     else:
@@ -207,7 +208,7 @@ class SweepReport:
 async def sweep_missing(ctx: JobContext) -> SweepReport:
     """Queue again assets with lost or retryable steps, and pictures whose files are gone."""
     runtime = ctx.runtime
-    storage = LibraryStorage(runtime.settings)
+    storage = LibraryStorage(library_settings(runtime.settings))
     unfinished = 0
     async with runtime.db.transaction() as session:
         for asset in await service.assets_with_unfinished_steps(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from meadhall.library.settings import library_settings
 from meadhall.library.usage import service
 from meadhall.library.usage.schemas import LibraryUsage
 from meadhall.platform.accounts.deps import AdminUser
@@ -25,4 +26,4 @@ async def library_usage(
     """Each user's assets and bytes of originals — uploaded (stored by Meadhall) and indexed
     in place (not stored by it) — with the trashed part, their totals, and the total, used and
     free space of the disk holding the library folder."""
-    return await service.library_usage(session, settings=runtime.settings)
+    return await service.library_usage(session, settings=library_settings(runtime.settings))

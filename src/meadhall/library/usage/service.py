@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meadhall.config import Settings
+from meadhall.library.settings import LibrarySettings
 from meadhall.library.usage import repository
 from meadhall.library.usage.schemas import DiskUsage, LibraryUsage, UsageCounts, UserUsage
 
@@ -29,7 +29,7 @@ def disk_usage(path: Path) -> DiskUsage:
     return DiskUsage(total_bytes=usage.total, used_bytes=usage.used, free_bytes=usage.free)
 
 
-async def library_usage(session: AsyncSession, *, settings: Settings) -> LibraryUsage:
+async def library_usage(session: AsyncSession, *, settings: LibrarySettings) -> LibraryUsage:
     """Every user's assets and bytes (largest first), their sum, and the disk's space.
 
     A user's quota is their own when an admin set one, else the server default.
